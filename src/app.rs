@@ -1,0 +1,105 @@
+//! Start-up and shutdown: builds every part from the config, binds the listener (so callers,
+//! tests included, know the port), and serves until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::sandbox::Sandboxes;
+use crate::session::Sessions;
+use crate::store::Store;
+
+/// After a stop is requested, open connections get this long to close before the server exits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: crate::http::AppState,
+    stopping: watch::Sender<bool>,
+}
+
+impl Application {
+    /// Connects to Docker, prepares the sandbox network, opens the database, re-adopts or
+    /// sweeps earlier sandboxes, and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        validate_instance(&config.instance)?;
+        let sandboxes = Sandboxes::connect(&config.instance, config.sandbox.clone()).await?;
+        sandboxes.prepare().await?;
+        let store = Arc::new(Store::open(&config.data_dir)?);
+        let sessions = Sessions::start(sandboxes.clone(), store).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let (stopping, stop_rx) = watch::channel(false);
+        let state = crate::http::state(Arc::new(config), sandboxes, sessions, stop_rx);
+        Ok(Self {
+            listener,
+            state,
+            stopping,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then closes terminals (browsers reconnect by
+    /// themselves) and records activity. Sandboxes keep running for the next start.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            state,
+            stopping,
+        } = self;
+        let sessions = state.sessions.clone();
+        let mut stop_rx = stopping.subscribe();
+        let mut grace_rx = stopping.subscribe();
+        tokio::spawn(async move {
+            shutdown.await;
+            stopping.send_replace(true);
+        });
+        let serve = axum::serve(listener, crate::http::router(state)).with_graceful_shutdown(
+            async move {
+                // An error means the sender is gone, which also means stop.
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            },
+        );
+        let grace = async move {
+            let _ = grace_rx.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            result = async { serve.await } => result?,
+            () = grace => tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; exiting anyway"),
+        }
+        sessions.persist_activity()?;
+        Ok(())
+    }
+}
+
+/// Instance names go into container names and labels.
+fn validate_instance(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    anyhow::ensure!(
+        ok,
+        "instance name {name:?} must be 1-40 letters, digits, '-' or '_'"
+    );
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The command line: `pathshala serve` and `pathshala images build`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::sandbox::{self, images};
+
+/// Pathshala: interactive DevOps lessons on real, disposable Linux machines.
+///
+/// Start with `pathshala serve` and open the address it prints. Settings come from
+/// defaults, then the config file (pathshala.toml), then PATHSHALA_* environment variables
+/// (PATHSHALA_LISTEN, PATHSHALA_SANDBOX_MEMORY_MB, ...), then flags.
+#[derive(Debug, Parser)]
+#[command(name = "pathshala", version, about, long_about)]
+pub struct Cli {
+    /// Config file to read [default: pathshala.toml, if it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: learners open it in a browser and get a sandbox with a terminal.
+    /// Builds the lab images first if they are missing.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080 [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Do not build missing images; fail instead.
+        #[arg(long)]
+        no_build: bool,
+    },
+    /// Manage the lab images that sandboxes start from.
+    Images {
+        #[command(subcommand)]
+        command: ImagesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImagesCommand {
+    /// Build the Debian base and every image in containers/, skipping up-to-date ones.
+    Build {
+        /// Never try a registry: make the Debian base with debootstrap.
+        #[arg(long)]
+        offline: bool,
+        /// Rebuild even images that are up to date.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { listen, no_build } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(config, no_build).await
+        }
+        Command::Images {
+            command: ImagesCommand::Build { offline, force },
+        } => {
+            let docker = sandbox::connect_docker().await?;
+            images::build_all(&docker, &config.images, offline, force, &mut print_progress).await?;
+            println!("images ready");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, no_build: bool) -> anyhow::Result<()> {
+    if !no_build {
+        let docker = sandbox::connect_docker().await?;
+        images::ensure(&docker, &config.images, &config.sandbox.image, &mut print_progress)
+            .await?;
+    }
+    let app = crate::Application::build(config).await?;
+    println!("Pathshala is ready: http://{}/", app.local_addr());
+    app.run_until(stop_signal()).await
+}
+
+fn print_progress(line: &str) {
+    println!("{line}");
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("stopping: sandboxes keep running and are re-adopted at the next start");
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,pathshala=info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,261 @@
+//! Server configuration: named defaults, then a TOML file, then `PATHSHALA_*` environment variables.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "pathshala.toml";
+/// Prefix of environment variables that override the file.
+pub const ENV_PREFIX: &str = "PATHSHALA_";
+
+/// Everything a Pathshala server needs to know at start-up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database and other state live.
+    pub data_dir: PathBuf,
+    /// Name of this server; its containers are labelled with it so that two servers on one
+    /// Docker engine never touch each other's sandboxes.
+    pub instance: String,
+    /// Extra origins (e.g. `https://lab.example.edu`) allowed to open terminals, for servers
+    /// behind a reverse proxy that rewrites the Host header.
+    pub allowed_origins: Vec<String>,
+    /// Limits and lifecycle of learner sandboxes.
+    pub sandbox: SandboxConfig,
+    /// Where and how lab images are built.
+    pub images: ImagesConfig,
+}
+
+/// Limits and lifecycle rules for sandboxes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Image a new sandbox starts from.
+    pub image: String,
+    /// Memory limit per sandbox, in MiB (swap is not allowed on top).
+    pub memory_mb: u64,
+    /// CPU limit per sandbox, in cores (0.5 = half a core).
+    pub cpus: f64,
+    /// Maximum number of processes and threads per sandbox (stops fork bombs).
+    pub pids: i64,
+    /// Largest file a learner may write, in MiB (the overlay filesystem has no quota here).
+    pub max_file_mb: u64,
+    /// Sandboxes running at once on this server; one more answers 503.
+    pub max_sandboxes: usize,
+    /// A sandbox with no terminal attached and no input for this long is removed.
+    pub idle_timeout_secs: u64,
+    /// A sandbox is removed this long after creation, whatever it is doing.
+    pub max_lifetime_secs: u64,
+    /// Docker network the sandboxes join (created with inter-container traffic disabled).
+    pub network: String,
+    /// Account the learner's shell runs as inside the sandbox.
+    pub shell_user: String,
+}
+
+/// How `pathshala images build` makes images.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImagesConfig {
+    /// Folder holding the image definitions (one sub-folder per image).
+    pub dir: PathBuf,
+    /// Debian mirror used by debootstrap and apt inside the build.
+    pub debian_mirror: String,
+    /// Debian release the base image is made from.
+    pub suite: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            instance: "default".into(),
+            allowed_origins: Vec::new(),
+            sandbox: SandboxConfig::default(),
+            images: ImagesConfig::default(),
+        }
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            image: crate::sandbox::images::LAB_IMAGE.into(),
+            memory_mb: 512,
+            cpus: 1.0,
+            pids: 256,
+            max_file_mb: 1024,
+            max_sandboxes: 50,
+            idle_timeout_secs: 30 * 60,
+            max_lifetime_secs: 4 * 60 * 60,
+            network: "pathshala-sandboxes".into(),
+            shell_user: "learner".into(),
+        }
+    }
+}
+
+impl SandboxConfig {
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn max_lifetime(&self) -> Duration {
+        Duration::from_secs(self.max_lifetime_secs)
+    }
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("containers"),
+            debian_mirror: "http://deb.debian.org/debian".into(),
+            suite: "bookworm".into(),
+        }
+    }
+}
+
+/// A configuration that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config in {origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+impl Config {
+    /// Loads defaults, then `file` (or `pathshala.toml` if present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Self::load_from(file, &env)
+    }
+
+    /// Like [`Config::load`], with the environment given explicitly (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let (path, required) = match file {
+            Some(path) => (path.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+        };
+        let mut table = match std::fs::read_to_string(&path) {
+            Ok(text) => text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid {
+                origin: path.display().to_string(),
+                message: e.to_string(),
+            })?,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        apply_env(&mut table, env);
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                origin: format!("{} and {ENV_PREFIX}* variables", path.display()),
+                message: e.message().to_string(),
+            })
+    }
+}
+
+/// Sections whose keys may be set as `PATHSHALA_<SECTION>_<KEY>`.
+const SECTIONS: [&str; 2] = ["sandbox", "images"];
+
+/// Merges `PATHSHALA_LISTEN=...`, `PATHSHALA_SANDBOX_MEMORY_MB=...` and so on into `table`.
+fn apply_env(table: &mut toml::Table, env: &BTreeMap<String, String>) {
+    for (name, raw) in env {
+        let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase();
+        let value = parse_env_value(raw);
+        let section = SECTIONS
+            .iter()
+            .find(|s| key.starts_with(&format!("{s}_")));
+        match section {
+            Some(section) => {
+                let inner = table
+                    .entry(section.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let toml::Value::Table(inner) = inner {
+                    inner.insert(key[section.len() + 1..].to_string(), value);
+                }
+            }
+            None => {
+                table.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Reads `512`, `true`, `["a"]` as TOML values and anything else as a plain string.
+fn parse_env_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_without_a_file() {
+        let config = Config::load_from(None, &env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.sandbox.pids, 256);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = std::env::temp_dir().join(format!("pathshala-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("p.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\n[sandbox]\nmemory_mb = 256\npids = 100\n",
+        )
+        .unwrap();
+        let config = Config::load_from(
+            Some(&file),
+            &env(&[
+                ("PATHSHALA_SANDBOX_PIDS", "64"),
+                ("PATHSHALA_INSTANCE", "class-a"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.sandbox.memory_mb, 256);
+        assert_eq!(config.sandbox.pids, 64);
+        assert_eq!(config.instance, "class-a");
+    }
+
+    #[test]
+    fn unknown_keys_are_reported() {
+        let err = Config::load_from(None, &env(&[("PATHSHALA_SANDBOX_MEMORY", "1")])).unwrap_err();
+        assert!(err.to_string().contains("memory"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let err = Config::load_from(Some(Path::new("/nonexistent/p.toml")), &env(&[])).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }));
+    }
+}

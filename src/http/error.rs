@@ -1,0 +1,68 @@
+//! The one place where domain errors become HTTP answers with a safe JSON message.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::sandbox::SandboxError;
+use crate::session::SessionError;
+
+/// Seconds a client is told to wait before asking again when the server is full.
+const RETRY_AFTER_FULL_SECS: u32 = 30;
+
+/// An error answered to an API client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("this origin may not open terminals here")]
+    ForeignOrigin,
+}
+
+impl From<SandboxError> for ApiError {
+    fn from(e: SandboxError) -> Self {
+        Self::Session(SessionError::Sandbox(e))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::ForeignOrigin => (StatusCode::FORBIDDEN, self.to_string()),
+            ApiError::Session(SessionError::NotFound) => (StatusCode::NOT_FOUND, self.to_string()),
+            ApiError::Session(SessionError::Full { .. }) => {
+                (StatusCode::SERVICE_UNAVAILABLE, self.to_string())
+            }
+            ApiError::Session(SessionError::Sandbox(SandboxError::ImageMissing { .. })) => {
+                tracing::error!("{self}");
+                (StatusCode::SERVICE_UNAVAILABLE, self.to_string())
+            }
+            ApiError::Session(SessionError::Sandbox(_)) => {
+                tracing::error!("{self}");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the sandbox engine is not answering; try again shortly".to_string(),
+                )
+            }
+            ApiError::Session(SessionError::Store(_)) => {
+                tracing::error!("{self}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the server could not save your session; try again".to_string(),
+                )
+            }
+        };
+        let mut response = (status, Json(json!({ "error": message }))).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_AFTER_FULL_SECS),
+            );
+        }
+        response
+    }
+}

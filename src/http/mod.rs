@@ -1,0 +1,63 @@
+//! The HTTP edge: the route table, shared state, and the only module that imports axum.
+
+mod assets;
+mod error;
+mod health;
+mod owner;
+mod pages;
+mod sessions;
+mod terminal;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use error::ApiError;
+pub use owner::OWNER_COOKIE;
+
+use crate::config::Config;
+use crate::sandbox::Sandboxes;
+use crate::session::Sessions;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub sandboxes: Sandboxes,
+    pub sessions: Sessions,
+    pub templates: Arc<minijinja::Environment<'static>>,
+    /// Becomes true when the server is stopping; open terminals close themselves.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Every route of the server, in one table.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::show_playground))
+        .route("/assets/{name}", get(assets::serve_asset))
+        .route("/healthz", get(health::show_health))
+        .route("/api/sessions", axum::routing::post(sessions::create_session))
+        .route(
+            "/api/sessions/{id}",
+            get(sessions::show_session).delete(sessions::delete_session),
+        )
+        .route("/api/sessions/{id}/terminal", get(terminal::open_terminal))
+        .with_state(state)
+}
+
+/// Builds the state from its parts.
+pub fn state(
+    config: Arc<Config>,
+    sandboxes: Sandboxes,
+    sessions: Sessions,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> AppState {
+    AppState {
+        config,
+        sandboxes,
+        sessions,
+        templates: Arc::new(pages::templates()),
+        stopping,
+    }
+}

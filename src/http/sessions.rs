@@ -1,0 +1,88 @@
+//! Session routes: create, show and delete a learner's sandbox.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::ApiError;
+use super::owner::{Owner, set_cookie};
+use crate::session::{OwnerToken, Session};
+
+/// Body of `POST /api/sessions`; may be empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateSession {
+    lesson: Option<String>,
+}
+
+/// A session as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    id: String,
+    state: &'static str,
+    created_at: i64,
+    expires_at: i64,
+    idle_timeout_secs: u64,
+    terminal_url: String,
+    attached_terminals: usize,
+}
+
+impl SessionView {
+    fn new(session: &Session, state: &AppState) -> Self {
+        let limits = &state.config.sandbox;
+        Self {
+            id: session.id.to_string(),
+            state: session.state(),
+            created_at: session.created_at,
+            expires_at: session.created_at + limits.max_lifetime_secs as i64,
+            idle_timeout_secs: limits.idle_timeout_secs,
+            terminal_url: format!("/api/sessions/{}/terminal", session.id),
+            attached_terminals: session.terminal.attached(),
+        }
+    }
+}
+
+pub async fn create_session(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: CreateSession = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateSession::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
+    };
+    if let Some(lesson) = request.lesson {
+        return Err(ApiError::BadRequest(format!("no lesson named {lesson:?}")));
+    }
+    let fresh = owner.is_none();
+    let token = owner.unwrap_or_else(OwnerToken::generate);
+    let session = state.sessions.create(&token).await?;
+    let mut response = (StatusCode::CREATED, Json(SessionView::new(&session, &state))).into_response();
+    if fresh {
+        response.headers_mut().insert(header::SET_COOKIE, set_cookie(&token));
+    }
+    Ok(response)
+}
+
+pub async fn show_session(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<Json<SessionView>, ApiError> {
+    let session = state.sessions.get(&id, owner.as_ref())?;
+    Ok(Json(SessionView::new(&session, &state)))
+}
+
+pub async fn delete_session(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.sessions.delete(&id, owner.as_ref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,232 @@
+//! Sandboxes: one hardened Docker container per learner session. The only module that talks
+//! to the Docker Engine API (through bollard).
+
+pub mod hardening;
+pub mod images;
+mod network;
+mod shell;
+
+use std::collections::HashMap;
+
+use bollard::Docker;
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder,
+};
+
+use crate::config::SandboxConfig;
+
+pub use shell::{Shell, ShellOutput};
+
+/// Label carrying the session a container belongs to.
+pub const SESSION_LABEL: &str = "pathshala.session";
+/// Label carrying the name of the server instance that owns a container.
+pub const INSTANCE_LABEL: &str = "pathshala.instance";
+/// Hostname the learner sees in their prompt.
+const HOSTNAME: &str = "lab";
+
+/// Something the Docker engine refused or could not do, named after the operation.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot connect to the Docker engine: {0}")]
+    Connect(#[source] bollard::errors::Error),
+    #[error("the Docker engine does not answer: {0}")]
+    Ping(#[source] bollard::errors::Error),
+    #[error("image {image} is missing: run `pathshala images build`")]
+    ImageMissing { image: String },
+    #[error("creating the sandbox container failed: {0}")]
+    Create(#[source] bollard::errors::Error),
+    #[error("starting the sandbox container failed: {0}")]
+    Start(#[source] bollard::errors::Error),
+    #[error("removing sandbox container {id} failed: {source}")]
+    Remove {
+        id: String,
+        source: bollard::errors::Error,
+    },
+    #[error("listing sandbox containers failed: {0}")]
+    List(#[source] bollard::errors::Error),
+    #[error("inspecting sandbox container {id} failed: {source}")]
+    Inspect {
+        id: String,
+        source: bollard::errors::Error,
+    },
+    #[error("starting a shell in the sandbox failed: {0}")]
+    Exec(#[source] bollard::errors::Error),
+    #[error("the engine started the shell detached from its terminal")]
+    ExecDetached,
+    #[error("resizing the terminal failed: {0}")]
+    Resize(#[source] bollard::errors::Error),
+    #[error("setting up the sandbox network failed: {0}")]
+    Network(String),
+}
+
+/// A container this server created, as found on the engine.
+#[derive(Debug, Clone)]
+pub struct FoundSandbox {
+    pub container_id: String,
+    pub session_id: Option<String>,
+    pub running: bool,
+}
+
+/// The sandbox runtime: a Docker client plus the limits every container gets.
+#[derive(Clone)]
+pub struct Sandboxes {
+    docker: Docker,
+    limits: SandboxConfig,
+    instance: String,
+}
+
+impl Sandboxes {
+    /// Connects to the local Docker engine (DOCKER_HOST or the default socket) and agrees on
+    /// an API version both sides speak.
+    pub async fn connect(instance: &str, limits: SandboxConfig) -> Result<Self, SandboxError> {
+        let docker = connect_docker().await?;
+        Ok(Self {
+            docker,
+            limits,
+            instance: instance.to_string(),
+        })
+    }
+
+    /// The raw client, for image builds.
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    pub fn limits(&self) -> &SandboxConfig {
+        &self.limits
+    }
+
+    /// Whether the engine answers.
+    pub async fn ping(&self) -> Result<(), SandboxError> {
+        self.docker.ping().await.map(|_| ()).map_err(SandboxError::Ping)
+    }
+
+    /// Creates the isolated sandbox network if it does not exist yet.
+    pub async fn prepare(&self) -> Result<(), SandboxError> {
+        network::ensure(&self.docker, &self.limits.network, &self.instance).await
+    }
+
+    /// Creates and starts the container for `session_id`; on failure nothing is left behind.
+    pub async fn create(&self, session_id: &str) -> Result<String, SandboxError> {
+        let labels = HashMap::from([
+            (SESSION_LABEL.to_string(), session_id.to_string()),
+            (INSTANCE_LABEL.to_string(), self.instance.clone()),
+        ]);
+        let body = ContainerCreateBody {
+            image: Some(self.limits.image.clone()),
+            cmd: Some(vec!["sleep".into(), "infinity".into()]),
+            hostname: Some(HOSTNAME.into()),
+            env: Some(vec!["LANG=C.UTF-8".into()]),
+            labels: Some(labels),
+            host_config: Some(hardening::host_config(&self.limits)),
+            ..Default::default()
+        };
+        let name = format!("pathshala-{}-{}", self.instance, session_id);
+        let options = CreateContainerOptionsBuilder::default().name(&name).build();
+        let created = self
+            .docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                } => SandboxError::ImageMissing {
+                    image: self.limits.image.clone(),
+                },
+                e => SandboxError::Create(e),
+            })?;
+        if let Err(e) = self.docker.start_container(&created.id, None).await {
+            // Best effort: the start error is the one worth reporting.
+            let _ = self.remove(&created.id).await;
+            return Err(SandboxError::Start(e));
+        }
+        Ok(created.id)
+    }
+
+    /// Force-removes a container and its anonymous volumes; a container already gone is fine.
+    pub async fn remove(&self, container_id: &str) -> Result<(), SandboxError> {
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        match self.docker.remove_container(container_id, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(source) => Err(SandboxError::Remove {
+                id: container_id.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Every container labelled with this server's instance name, running or not.
+    pub async fn list(&self) -> Result<Vec<FoundSandbox>, SandboxError> {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{INSTANCE_LABEL}={}", self.instance)],
+        )]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let containers = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(SandboxError::List)?;
+        Ok(containers
+            .into_iter()
+            .filter_map(|c| {
+                Some(FoundSandbox {
+                    container_id: c.id?,
+                    session_id: c.labels.and_then(|mut l| l.remove(SESSION_LABEL)),
+                    running: c.state.map(|s| s.to_string()) == Some("running".into()),
+                })
+            })
+            .collect())
+    }
+
+    /// Whether the container exists and is running.
+    pub async fn is_running(&self, container_id: &str) -> Result<bool, SandboxError> {
+        match self
+            .docker
+            .inspect_container(container_id, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(info) => Ok(info.state.and_then(|s| s.running).unwrap_or(false)),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
+            Err(source) => Err(SandboxError::Inspect {
+                id: container_id.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Starts the learner's login shell in the container, on a terminal of the given size.
+    pub async fn start_shell(
+        &self,
+        container_id: &str,
+        cols: u16,
+        rows: u16,
+    ) -> Result<Shell, SandboxError> {
+        shell::start(&self.docker, container_id, &self.limits.shell_user, cols, rows).await
+    }
+
+    /// Tells the shell's terminal its new size.
+    pub async fn resize_shell(&self, exec_id: &str, cols: u16, rows: u16) -> Result<(), SandboxError> {
+        shell::resize(&self.docker, exec_id, cols, rows).await
+    }
+}
+
+/// Connects to the engine named by DOCKER_HOST (or the local socket) and negotiates the API
+/// version, so older engines (API 1.41) work.
+pub async fn connect_docker() -> Result<Docker, SandboxError> {
+    let docker = Docker::connect_with_defaults().map_err(SandboxError::Connect)?;
+    docker.negotiate_version().await.map_err(SandboxError::Connect)
+}

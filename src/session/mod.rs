@@ -1,0 +1,198 @@
+//! Sessions: a learner's sandbox and terminal, who owns them, how long they live, and how
+//! they are re-adopted after a server restart.
+
+mod id;
+mod lifecycle;
+pub mod terminal;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub use id::{OwnerToken, SessionId};
+pub use terminal::{Attachment, Terminal, TerminalState};
+
+use crate::config::SandboxConfig;
+use crate::sandbox::{SandboxError, Sandboxes};
+use crate::store::{Store, StoreError, StoredSession};
+use terminal::unix_now;
+
+/// Why a session operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("all {max} sandboxes are in use; try again in a few minutes")]
+    Full { max: usize },
+    #[error("no such session")]
+    NotFound,
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One learner's session.
+pub struct Session {
+    pub id: SessionId,
+    owner_hash: String,
+    pub container_id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub terminal: Terminal,
+}
+
+impl Session {
+    pub fn state(&self) -> &'static str {
+        match *self.terminal.state().borrow() {
+            TerminalState::Running => "running",
+            TerminalState::Ended(_) => "ended",
+        }
+    }
+}
+
+/// Every live session of this server.
+#[derive(Clone)]
+pub struct Sessions {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sandboxes: Sandboxes,
+    store: Arc<Store>,
+    live: Mutex<Live>,
+}
+
+#[derive(Default)]
+struct Live {
+    sessions: HashMap<SessionId, Arc<Session>>,
+    /// Sandboxes being created right now; they count against the cap.
+    starting: usize,
+}
+
+impl Sessions {
+    /// Re-adopts the sandboxes of stored sessions that are still valid, removes every other
+    /// container labelled with this instance, and starts the reaper.
+    pub async fn start(sandboxes: Sandboxes, store: Arc<Store>) -> Result<Self, SessionError> {
+        let sessions = Self {
+            inner: Arc::new(Inner {
+                sandboxes,
+                store,
+                live: Mutex::new(Live::default()),
+            }),
+        };
+        lifecycle::recover(&sessions).await?;
+        tokio::spawn(lifecycle::reap_forever(sessions.clone()));
+        Ok(sessions)
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.inner.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn limits(&self) -> &SandboxConfig {
+        self.inner.sandboxes.limits()
+    }
+
+    /// Creates a sandbox for `owner`, or says the server is full.
+    pub async fn create(&self, owner: &OwnerToken) -> Result<Arc<Session>, SessionError> {
+        self.reserve_slot()?;
+        let result = self.create_reserved(owner).await;
+        self.live().starting -= 1;
+        result
+    }
+
+    fn reserve_slot(&self) -> Result<(), SessionError> {
+        let max = self.limits().max_sandboxes;
+        let mut live = self.live();
+        if live.sessions.len() + live.starting >= max {
+            return Err(SessionError::Full { max });
+        }
+        live.starting += 1;
+        Ok(())
+    }
+
+    async fn create_reserved(&self, owner: &OwnerToken) -> Result<Arc<Session>, SessionError> {
+        let id = SessionId::new();
+        let container_id = self.inner.sandboxes.create(id.as_str()).await?;
+        let now = unix_now();
+        let stored = StoredSession {
+            id: id.to_string(),
+            owner_hash: owner.hash(),
+            container_id: container_id.clone(),
+            created_at: now,
+            last_active: now,
+        };
+        if let Err(e) = self.inner.store.insert_session(&stored) {
+            // Without a record the sandbox could not be re-adopted or cleaned up later.
+            let _ = self.inner.sandboxes.remove(&container_id).await;
+            return Err(e.into());
+        }
+        Ok(self.adopt(stored))
+    }
+
+    /// Puts a stored session with a running container into service.
+    fn adopt(&self, stored: StoredSession) -> Arc<Session> {
+        let id = SessionId::parse(&stored.id).unwrap_or_default();
+        let terminal = Terminal::spawn(
+            self.inner.sandboxes.clone(),
+            stored.container_id.clone(),
+            stored.last_active,
+        );
+        let session = Arc::new(Session {
+            id: id.clone(),
+            owner_hash: stored.owner_hash,
+            container_id: stored.container_id,
+            created_at: stored.created_at,
+            terminal,
+        });
+        self.live().sessions.insert(id, session.clone());
+        session
+    }
+
+    /// The session, if it exists and belongs to `owner`; someone else's looks like no session.
+    pub fn get(&self, id: &str, owner: Option<&OwnerToken>) -> Result<Arc<Session>, SessionError> {
+        let id = SessionId::parse(id).ok_or(SessionError::NotFound)?;
+        let owner = owner.ok_or(SessionError::NotFound)?;
+        let live = self.live();
+        let session = live.sessions.get(&id).ok_or(SessionError::NotFound)?;
+        if session.owner_hash != owner.hash() {
+            return Err(SessionError::NotFound);
+        }
+        Ok(session.clone())
+    }
+
+    /// Ends `owner`'s session and removes its container before returning.
+    pub async fn delete(&self, id: &str, owner: Option<&OwnerToken>) -> Result<(), SessionError> {
+        let session = self.get(id, owner)?;
+        self.remove(&session.id).await
+    }
+
+    /// Removes a session whoever owns it (lifecycle limits, shutdown of a dead sandbox).
+    async fn remove(&self, id: &SessionId) -> Result<(), SessionError> {
+        let Some(session) = self.live().sessions.remove(id) else {
+            return Ok(());
+        };
+        self.inner.sandboxes.remove(&session.container_id).await?;
+        self.inner.store.delete_session(id.as_str())?;
+        Ok(())
+    }
+
+    /// Number of live sessions.
+    pub fn count(&self) -> usize {
+        self.live().sessions.len()
+    }
+
+    fn snapshot(&self) -> Vec<Arc<Session>> {
+        self.live().sessions.values().cloned().collect()
+    }
+
+    /// Records activity so that limits keep counting across a restart; sandboxes are left
+    /// running for the next start to re-adopt.
+    pub fn persist_activity(&self) -> Result<(), SessionError> {
+        let activity: Vec<_> = self
+            .snapshot()
+            .iter()
+            .map(|s| (s.id.to_string(), s.terminal.last_active()))
+            .collect();
+        self.inner.store.touch_sessions(&activity)?;
+        Ok(())
+    }
+}

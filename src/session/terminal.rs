@@ -1,0 +1,312 @@
+//! The terminal of a session: one shell kept alive between connections, a server-side screen
+//! (so a reconnecting browser sees exactly what is there now), and a bounded fan-out to the
+//! browsers attached to it.
+
+use std::num::NonZeroU16;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::sandbox::Sandboxes;
+
+/// Output chunks buffered per terminal for attached browsers. A browser that falls further
+/// behind skips the backlog and receives a fresh screen instead, so a slow client costs at
+/// most this many chunks (each at most 8 KiB) of memory.
+pub const OUTPUT_BACKLOG: usize = 64;
+/// Keystroke messages queued towards the shell before the sender waits (backpressure).
+const INPUT_QUEUE: usize = 64;
+/// Size of a new terminal until a browser says otherwise.
+pub const DEFAULT_SIZE: (u16, u16) = (80, 24);
+/// A shell that exits sooner than this after starting counts as a failed start.
+const QUICK_EXIT: Duration = Duration::from_secs(2);
+/// After this many failed starts in a row, the terminal gives up.
+const MAX_QUICK_EXITS: u32 = 5;
+
+/// Whether the shell is there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalState {
+    Running,
+    /// The shell cannot run any more (the container is gone or the shell keeps failing).
+    Ended(String),
+}
+
+/// What an attaching browser receives: the current screen, then every later output chunk.
+pub struct Attachment {
+    pub snapshot: Bytes,
+    pub output: broadcast::Receiver<Bytes>,
+    _guard: AttachGuard,
+}
+
+struct AttachGuard(Arc<Shared>);
+
+impl Drop for AttachGuard {
+    fn drop(&mut self) {
+        self.0.attached.fetch_sub(1, Ordering::SeqCst);
+        self.0.touch();
+    }
+}
+
+/// Screen and fan-out, changed together under one lock so that an attaching browser never
+/// misses or repeats a chunk between its snapshot and its first live chunk.
+struct Screen {
+    parser: vt100::Parser,
+    output: broadcast::Sender<Bytes>,
+}
+
+struct Shared {
+    screen: Mutex<Screen>,
+    exec_id: Mutex<Option<String>>,
+    attached: AtomicUsize,
+    /// Unix seconds of the last keystroke, attach or detach.
+    last_active: AtomicI64,
+    state: watch::Sender<TerminalState>,
+}
+
+impl Shared {
+    fn screen(&self) -> std::sync::MutexGuard<'_, Screen> {
+        self.screen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, bytes: Bytes) {
+        let mut screen = self.screen();
+        screen.parser.process(&bytes);
+        // No browser attached is normal; the screen above still records the output.
+        let _ = screen.output.send(bytes);
+    }
+
+    fn touch(&self) {
+        self.last_active.store(unix_now(), Ordering::SeqCst);
+    }
+}
+
+/// A session's terminal. Dropping it stops the shell's driver task.
+pub struct Terminal {
+    shared: Arc<Shared>,
+    input: mpsc::Sender<Bytes>,
+    sandboxes: Sandboxes,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Terminal {
+    /// Starts driving a shell in `container_id`; the first shell starts right away.
+    pub fn spawn(sandboxes: Sandboxes, container_id: String, last_active: i64) -> Self {
+        let (cols, rows) = DEFAULT_SIZE;
+        let (output, _) = broadcast::channel(OUTPUT_BACKLOG);
+        let shared = Arc::new(Shared {
+            screen: Mutex::new(Screen {
+                parser: vt100::Parser::new(nonzero(rows), nonzero(cols), 0),
+                output,
+            }),
+            exec_id: Mutex::new(None),
+            attached: AtomicUsize::new(0),
+            last_active: AtomicI64::new(last_active),
+            state: watch::Sender::new(TerminalState::Running),
+        });
+        let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
+        let task = tokio::spawn(drive(
+            sandboxes.clone(),
+            container_id,
+            shared.clone(),
+            Arc::new(tokio::sync::Mutex::new(input_rx)),
+        ));
+        Self {
+            shared,
+            input,
+            sandboxes,
+            task,
+        }
+    }
+
+    /// Attaches a browser: the current screen plus a feed of what comes next.
+    pub fn attach(&self) -> Attachment {
+        self.shared.attached.fetch_add(1, Ordering::SeqCst);
+        self.shared.touch();
+        let (snapshot, output) = self.snapshot_and_subscribe();
+        Attachment {
+            snapshot,
+            output,
+            _guard: AttachGuard(self.shared.clone()),
+        }
+    }
+
+    /// For a browser that fell behind: a fresh screen and a fresh feed.
+    pub fn resync(&self, attachment: &mut Attachment) -> Bytes {
+        let (snapshot, output) = self.snapshot_and_subscribe();
+        attachment.output = output;
+        snapshot
+    }
+
+    fn snapshot_and_subscribe(&self) -> (Bytes, broadcast::Receiver<Bytes>) {
+        let screen = self.shared.screen();
+        (render(screen.parser.screen()), screen.output.subscribe())
+    }
+
+    /// Sends keystrokes to the shell, waiting if the shell is not reading (backpressure).
+    pub async fn send_input(&self, bytes: Bytes) {
+        self.shared.touch();
+        // Fails only once the terminal is shutting down; the keystrokes have nowhere to go.
+        let _ = self.input.send(bytes).await;
+    }
+
+    /// Resizes the shell's terminal and the server-side screen.
+    pub async fn resize(&self, cols: u16, rows: u16) {
+        self.shared
+            .screen()
+            .parser
+            .screen_mut()
+            .set_size(nonzero(rows), nonzero(cols));
+        let exec_id = self
+            .shared
+            .exec_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(exec_id) = exec_id
+            && let Err(e) = self.sandboxes.resize_shell(&exec_id, cols, rows).await
+        {
+            tracing::debug!("resize failed: {e}");
+        }
+    }
+
+    pub fn state(&self) -> watch::Receiver<TerminalState> {
+        self.shared.state.subscribe()
+    }
+
+    /// How many browsers are attached now.
+    pub fn attached(&self) -> usize {
+        self.shared.attached.load(Ordering::SeqCst)
+    }
+
+    /// Unix seconds of the last keystroke, attach or detach.
+    pub fn last_active(&self) -> i64 {
+        self.shared.last_active.load(Ordering::SeqCst)
+    }
+
+    /// The screen as plain text (for tests and diagnostics).
+    pub fn screen_text(&self) -> String {
+        self.shared.screen().parser.screen().contents()
+    }
+}
+
+/// Keeps a shell running: starts it, pumps its output into the screen, restarts it when the
+/// learner types `exit`, and gives up when the container is gone or the shell keeps failing.
+async fn drive(
+    sandboxes: Sandboxes,
+    container_id: String,
+    shared: Arc<Shared>,
+    input: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
+) {
+    let mut quick_exits = 0;
+    loop {
+        let (cols, rows) = {
+            let screen = shared.screen();
+            let (rows, cols) = screen.parser.screen().size();
+            (cols.get(), rows.get())
+        };
+        let started = Instant::now();
+        match sandboxes.start_shell(&container_id, cols, rows).await {
+            Ok(shell) => {
+                *shared.exec_id.lock().unwrap_or_else(|e| e.into_inner()) = Some(shell.exec_id);
+                let mut stdin = shell.input;
+                let input = input.clone();
+                // Input is written by its own task so a shell that is not reading its input
+                // never stops us from reading its output (which would deadlock both).
+                let writer = tokio::spawn(async move {
+                    let mut input = input.lock().await;
+                    while let Some(bytes) = input.recv().await {
+                        if stdin.write_all(&bytes).await.is_err() || stdin.flush().await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut output = shell.output;
+                while let Some(Ok(chunk)) = output.next().await {
+                    shared.publish(chunk.into_bytes());
+                }
+                writer.abort();
+            }
+            Err(e) => tracing::warn!(container = %container_id, "shell did not start: {e}"),
+        }
+        if !sandboxes.is_running(&container_id).await.unwrap_or(false) {
+            end(&shared, "the sandbox has stopped");
+            return;
+        }
+        quick_exits = if started.elapsed() < QUICK_EXIT {
+            quick_exits + 1
+        } else {
+            0
+        };
+        if quick_exits >= MAX_QUICK_EXITS {
+            end(&shared, "the shell keeps exiting; reset the sandbox");
+            return;
+        }
+        shared.publish(Bytes::from_static(
+            b"\r\n\x1b[2m[shell exited; starting a new one]\x1b[0m\r\n",
+        ));
+        tokio::time::sleep(Duration::from_millis(200) * quick_exits).await;
+    }
+}
+
+fn end(shared: &Shared, reason: &str) {
+    shared.publish(Bytes::from(format!("\r\n\x1b[2m[{reason}]\x1b[0m\r\n")));
+    shared.state.send_replace(TerminalState::Ended(reason.to_string()));
+}
+
+/// Escape codes that redraw `screen` on a fresh terminal: reset, alternate screen if in use,
+/// contents with colours, input modes and the cursor.
+fn render(screen: &vt100::Screen) -> Bytes {
+    let mut out = String::from("\x1bc");
+    if screen.alternate_screen() {
+        out.push_str("\x1b[?1049h");
+    }
+    out.push_str(&screen.state_formatted());
+    out.push_str(&screen.cursor_state_formatted());
+    Bytes::from(out)
+}
+
+fn nonzero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rendered_screen_redraws_the_same_text() {
+        let mut original = vt100::Parser::new(nonzero(5), nonzero(20), 0);
+        original.process(b"\x1b[31mhello\x1b[0m\r\nworld$ ");
+        let mut copy = vt100::Parser::new(nonzero(5), nonzero(20), 0);
+        copy.process(&render(original.screen()));
+        assert_eq!(copy.screen().contents(), original.screen().contents());
+        assert_eq!(copy.screen().cursor_position(), original.screen().cursor_position());
+    }
+
+    #[test]
+    fn a_full_screen_program_is_redrawn_on_the_alternate_screen() {
+        let mut original = vt100::Parser::new(nonzero(5), nonzero(20), 0);
+        original.process(b"prompt$ top\r\n\x1b[?1049h\x1b[Htop - 10:00");
+        let mut copy = vt100::Parser::new(nonzero(5), nonzero(20), 0);
+        copy.process(&render(original.screen()));
+        assert!(copy.screen().alternate_screen());
+        assert!(copy.screen().contents().starts_with("top - 10:00"));
+    }
+}

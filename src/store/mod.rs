@@ -1,0 +1,175 @@
+//! Persistence in an embedded SQLite file: the only module that speaks SQL.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: [&str; 1] = ["CREATE TABLE sessions (
+        id           TEXT PRIMARY KEY,
+        owner_hash   TEXT NOT NULL,
+        container_id TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_active  INTEGER NOT NULL
+    ) STRICT;"];
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// A session as stored: enough to re-adopt its sandbox after a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub id: String,
+    pub owner_hash: String,
+    pub container_id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub last_active: i64,
+}
+
+/// The database. Queries are short, so one connection behind a mutex is enough.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) `data_dir/pathshala.db` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join("pathshala.db");
+        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "busy_timeout", 5000)?;
+        migrate(&conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent; keep going.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn insert_session(&self, s: &StoredSession) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO sessions (id, owner_hash, container_id, created_at, last_active)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![s.id, s.owner_hash, s.container_id, s.created_at, s.last_active],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE id = ?1", params![id])?;
+        Ok(())
+    }
+
+    pub fn session(&self, id: &str) -> Result<Option<StoredSession>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, owner_hash, container_id, created_at, last_active
+                 FROM sessions WHERE id = ?1",
+                params![id],
+                row_to_session,
+            )
+            .optional()?)
+    }
+
+    pub fn sessions(&self) -> Result<Vec<StoredSession>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, owner_hash, container_id, created_at, last_active FROM sessions",
+        )?;
+        let rows = stmt.query_map([], row_to_session)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records when each session was last used, in one transaction.
+    pub fn touch_sessions(&self, activity: &[(String, i64)]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare("UPDATE sessions SET last_active = ?2 WHERE id = ?1")?;
+            for (id, at) in activity {
+                stmt.execute(params![id, at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn row_to_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSession> {
+    Ok(StoredSession {
+        id: row.get(0)?,
+        owner_hash: row.get(1)?,
+        container_id: row.get(2)?,
+        created_at: row.get(3)?,
+        last_active: row.get(4)?,
+    })
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let done: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in (0i64..).zip(MIGRATIONS).skip(done as usize) {
+        conn.execute_batch(sql)?;
+        conn.pragma_update(None, "user_version", i + 1)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(id: &str) -> StoredSession {
+        StoredSession {
+            id: id.into(),
+            owner_hash: "h".into(),
+            container_id: "c".into(),
+            created_at: 1,
+            last_active: 2,
+        }
+    }
+
+    #[test]
+    fn sessions_survive_reopening_the_file() {
+        let dir = std::env::temp_dir().join(format!("pathshala-store-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir).unwrap();
+        store.insert_session(&session("a")).unwrap();
+        store.insert_session(&session("b")).unwrap();
+        store.touch_sessions(&[("a".into(), 99)]).unwrap();
+        store.delete_session("b").unwrap();
+        drop(store);
+        let store = Store::open(&dir).unwrap();
+        let all = store.sessions().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].last_active, 99);
+        assert_eq!(store.session("b").unwrap(), None);
+    }
+}

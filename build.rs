@@ -23,7 +23,9 @@ fn main() {
         .status();
     match status {
         Ok(s) if s.success() => std::fs::write(&stamp, &lock).expect("OUT_DIR is writable"),
-        Ok(s) => panic!("`npm ci` for the browser dependencies failed ({s}); is the npm registry reachable?"),
+        Ok(s) => panic!(
+            "`npm ci` for the browser dependencies failed ({s}); is the npm registry reachable?"
+        ),
         Err(e) => panic!("cannot run npm ({e}); install Node.js and npm to build Pathshala"),
     }
 }

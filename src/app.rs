@@ -31,7 +31,6 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         validate_instance(&config.instance)?;
         let sandboxes = Sandboxes::connect(&config.instance, config.sandbox.clone()).await?;
-        sandboxes.prepare().await?;
         let store = Arc::new(Store::open(&config.data_dir)?);
         let sessions = Sessions::start(sandboxes.clone(), store).await?;
         let listener = TcpListener::bind(config.listen)
@@ -71,12 +70,11 @@ impl Application {
             shutdown.await;
             stopping.send_replace(true);
         });
-        let serve = axum::serve(listener, crate::http::router(state)).with_graceful_shutdown(
-            async move {
+        let serve =
+            axum::serve(listener, crate::http::router(state)).with_graceful_shutdown(async move {
                 // An error means the sender is gone, which also means stop.
                 let _ = stop_rx.wait_for(|stop| *stop).await;
-            },
-        );
+            });
         let grace = async move {
             let _ = grace_rx.wait_for(|stop| *stop).await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;

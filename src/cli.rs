@@ -99,8 +99,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(config: Config, no_build: bool) -> anyhow::Result<()> {
     if !no_build {
         let docker = sandbox::connect_docker().await?;
-        images::ensure(&docker, &config.images, &config.sandbox.image, &mut print_progress)
-            .await?;
+        images::ensure(
+            &docker,
+            &config.images,
+            &config.sandbox.image,
+            &mut print_progress,
+        )
+        .await?;
     }
     let app = crate::Application::build(config).await?;
     println!("Pathshala is ready: http://{}/", app.local_addr());

@@ -149,10 +149,12 @@ impl Config {
             None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
         };
         let mut table = match std::fs::read_to_string(&path) {
-            Ok(text) => text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid {
-                origin: path.display().to_string(),
-                message: e.to_string(),
-            })?,
+            Ok(text) => text
+                .parse::<toml::Table>()
+                .map_err(|e| ConfigError::Invalid {
+                    origin: path.display().to_string(),
+                    message: e.to_string(),
+                })?,
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
             Err(source) => return Err(ConfigError::Read { path, source }),
         };
@@ -177,9 +179,7 @@ fn apply_env(table: &mut toml::Table, env: &BTreeMap<String, String>) {
         };
         let key = key.to_ascii_lowercase();
         let value = parse_env_value(raw);
-        let section = SECTIONS
-            .iter()
-            .find(|s| key.starts_with(&format!("{s}_")));
+        let section = SECTIONS.iter().find(|s| key.starts_with(&format!("{s}_")));
         match section {
             Some(section) => {
                 let inner = table

@@ -16,11 +16,31 @@ macro_rules! vendor {
 
 /// Every asset: name, content type, bytes.
 const ASSETS: [(&str, &str, &[u8]); 5] = [
-    ("app.js", "text/javascript", include_bytes!("../../web/static/app.js")),
-    ("app.css", "text/css", include_bytes!("../../web/static/app.css")),
-    ("xterm.js", "text/javascript", vendor!("@xterm/xterm/lib/xterm.js")),
-    ("xterm.css", "text/css", vendor!("@xterm/xterm/css/xterm.css")),
-    ("addon-fit.js", "text/javascript", vendor!("@xterm/addon-fit/lib/addon-fit.js")),
+    (
+        "app.js",
+        "text/javascript",
+        include_bytes!("../../web/static/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css",
+        include_bytes!("../../web/static/app.css"),
+    ),
+    (
+        "xterm.js",
+        "text/javascript",
+        vendor!("@xterm/xterm/lib/xterm.js"),
+    ),
+    (
+        "xterm.css",
+        "text/css",
+        vendor!("@xterm/xterm/css/xterm.css"),
+    ),
+    (
+        "addon-fit.js",
+        "text/javascript",
+        vendor!("@xterm/addon-fit/lib/addon-fit.js"),
+    ),
 ];
 
 pub async fn serve_asset(Path(name): Path<String>) -> Response {

@@ -37,7 +37,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::show_playground))
         .route("/assets/{name}", get(assets::serve_asset))
         .route("/healthz", get(health::show_health))
-        .route("/api/sessions", axum::routing::post(sessions::create_session))
+        .route(
+            "/api/sessions",
+            axum::routing::post(sessions::create_session),
+        )
         .route(
             "/api/sessions/{id}",
             get(sessions::show_session).delete(sessions::delete_session),

@@ -59,7 +59,10 @@ mod tests {
     #[test]
     fn a_malformed_cookie_is_ignored() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("pathshala_owner=../../x"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("pathshala_owner=../../x"),
+        );
         assert_eq!(read_cookie(&headers), None);
     }
 }

@@ -12,7 +12,10 @@ pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, source) in [
         ("base.html", include_str!("../../web/templates/base.html")),
-        ("playground.html", include_str!("../../web/templates/playground.html")),
+        (
+            "playground.html",
+            include_str!("../../web/templates/playground.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("templates are checked by the test suite");
@@ -22,12 +25,15 @@ pub fn templates() -> Environment<'static> {
 
 /// `/`: the playground, a sandbox and a terminal one click away.
 pub async fn show_playground(State(state): State<AppState>) -> Response {
-    let rendered = state.templates.get_template("playground.html").and_then(|t| {
-        t.render(context! {
-            version => env!("CARGO_PKG_VERSION"),
-            idle_minutes => state.config.sandbox.idle_timeout_secs / 60,
-        })
-    });
+    let rendered = state
+        .templates
+        .get_template("playground.html")
+        .and_then(|t| {
+            t.render(context! {
+                version => env!("CARGO_PKG_VERSION"),
+                idle_minutes => state.config.sandbox.idle_timeout_secs / 60,
+            })
+        });
     match rendered {
         Ok(html) => Html(html).into_response(),
         Err(e) => {

@@ -54,7 +54,8 @@ pub async fn create_session(
     let request: CreateSession = if body.iter().all(u8::is_ascii_whitespace) {
         CreateSession::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
     if let Some(lesson) = request.lesson {
         return Err(ApiError::BadRequest(format!("no lesson named {lesson:?}")));
@@ -62,9 +63,15 @@ pub async fn create_session(
     let fresh = owner.is_none();
     let token = owner.unwrap_or_else(OwnerToken::generate);
     let session = state.sessions.create(&token).await?;
-    let mut response = (StatusCode::CREATED, Json(SessionView::new(&session, &state))).into_response();
+    let mut response = (
+        StatusCode::CREATED,
+        Json(SessionView::new(&session, &state)),
+    )
+        .into_response();
     if fresh {
-        response.headers_mut().insert(header::SET_COOKIE, set_cookie(&token));
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, set_cookie(&token));
     }
     Ok(response)
 }

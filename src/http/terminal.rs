@@ -25,14 +25,14 @@ const PING_INTERVAL: Duration = Duration::from_secs(20);
 /// A connection silent for this long (no message, no pong) is closed.
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 /// Terminal sizes outside these bounds are refused.
-const MAX_COLS: u16 = 500;
-const MAX_ROWS: u16 = 200;
+const MAX_COLS: u32 = 500;
+const MAX_ROWS: u32 = 200;
 
 /// Control messages a browser sends in text frames.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientMessage {
-    Resize { cols: u16, rows: u16 },
+    Resize { cols: u32, rows: u32 },
     Ping,
 }
 
@@ -82,7 +82,9 @@ async fn bridge(
     let terminal = &session.terminal;
     let mut attachment = terminal.attach();
     let mut state = terminal.state();
-    socket.send(Message::Binary(attachment.snapshot.clone())).await?;
+    socket
+        .send(Message::Binary(attachment.snapshot.clone()))
+        .await?;
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut last_heard = tokio::time::Instant::now();
     loop {
@@ -166,10 +168,11 @@ async fn control(session: &Session, text: &str) -> Option<Message> {
     match serde_json::from_str::<ClientMessage>(text) {
         Ok(ClientMessage::Resize { cols, rows }) => {
             if cols == 0 || rows == 0 || cols > MAX_COLS || rows > MAX_ROWS {
-                let message = format!("terminal size must be 1-{MAX_COLS} columns and 1-{MAX_ROWS} rows");
+                let message =
+                    format!("terminal size must be 1-{MAX_COLS} columns and 1-{MAX_ROWS} rows");
                 return Some(ServerMessage::Error { message: &message }.frame());
             }
-            session.terminal.resize(cols, rows).await;
+            session.terminal.resize(cols as u16, rows as u16).await;
             None
         }
         Ok(ClientMessage::Ping) => Some(ServerMessage::Pong.frame()),
@@ -189,7 +192,10 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    if allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+    if allowed
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
         return true;
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -215,16 +221,31 @@ mod tests {
 
     #[test]
     fn same_origin_is_allowed_and_foreign_is_not() {
-        assert!(origin_allowed(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080"), &[]));
+        assert!(origin_allowed(
+            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080"),
+            &[]
+        ));
         assert!(origin_allowed(&headers(None, "127.0.0.1:8080"), &[]));
-        assert!(!origin_allowed(&headers(Some("http://evil.example"), "127.0.0.1:8080"), &[]));
-        assert!(!origin_allowed(&headers(Some("http://127.0.0.1:8081"), "127.0.0.1:8080"), &[]));
-        assert!(!origin_allowed(&headers(Some("null"), "127.0.0.1:8080"), &[]));
+        assert!(!origin_allowed(
+            &headers(Some("http://evil.example"), "127.0.0.1:8080"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://127.0.0.1:8081"), "127.0.0.1:8080"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("null"), "127.0.0.1:8080"),
+            &[]
+        ));
     }
 
     #[test]
     fn configured_origins_are_allowed() {
         let allowed = vec!["https://lab.example.edu".to_string()];
-        assert!(origin_allowed(&headers(Some("https://lab.example.edu"), "10.0.0.5:8080"), &allowed));
+        assert!(origin_allowed(
+            &headers(Some("https://lab.example.edu"), "10.0.0.5:8080"),
+            &allowed
+        ));
     }
 }

@@ -9,15 +9,39 @@ use crate::config::SandboxConfig;
 /// Capabilities added back after dropping them all, each with the reason a lesson needs it.
 /// Anything not listed (NET_RAW, NET_ADMIN, SYS_ADMIN, MKNOD, SYS_PTRACE, ...) stays dropped.
 pub const ADDED_CAPABILITIES: [(&str, &str); 9] = [
-    ("CHOWN", "apt/dpkg set file owners when unpacking; `chown` in lessons"),
-    ("DAC_OVERRIDE", "root reads and writes files whatever their mode, as apt and editors expect"),
-    ("FOWNER", "root changes mode and times of files it does not own (dpkg, tar, chmod)"),
-    ("FSETID", "setuid/setgid bits survive when root writes a file (dpkg installing sudo)"),
-    ("SETUID", "sudo and su; services dropping to their own user (nginx workers, cron)"),
+    (
+        "CHOWN",
+        "apt/dpkg set file owners when unpacking; `chown` in lessons",
+    ),
+    (
+        "DAC_OVERRIDE",
+        "root reads and writes files whatever their mode, as apt and editors expect",
+    ),
+    (
+        "FOWNER",
+        "root changes mode and times of files it does not own (dpkg, tar, chmod)",
+    ),
+    (
+        "FSETID",
+        "setuid/setgid bits survive when root writes a file (dpkg installing sudo)",
+    ),
+    (
+        "SETUID",
+        "sudo and su; services dropping to their own user (nginx workers, cron)",
+    ),
     ("SETGID", "the same for groups"),
-    ("KILL", "root stops other users' processes (kill, systemctl stop)"),
-    ("NET_BIND_SERVICE", "nginx and other servers listen on ports 80 and 443"),
-    ("AUDIT_WRITE", "sudo and su write a PAM audit record and fail without it"),
+    (
+        "KILL",
+        "root stops other users' processes (kill, systemctl stop)",
+    ),
+    (
+        "NET_BIND_SERVICE",
+        "nginx and other servers listen on ports 80 and 443",
+    ),
+    (
+        "AUDIT_WRITE",
+        "sudo and su write a PAM audit record and fail without it",
+    ),
 ];
 
 /// Lets unprivileged `ping` use ICMP datagram sockets, so NET_RAW (which would allow
@@ -32,7 +56,7 @@ const MIB: i64 = 1024 * 1024;
 /// The host configuration of every sandbox: never privileged, no mounts of any kind (so no
 /// Docker socket), all capabilities dropped but [`ADDED_CAPABILITIES`], and limits on memory,
 /// swap, CPU, processes, open files and file size.
-pub fn host_config(limits: &SandboxConfig) -> HostConfig {
+pub fn host_config(limits: &SandboxConfig, network_id: &str) -> HostConfig {
     let memory = limits.memory_mb as i64 * MIB;
     HostConfig {
         privileged: Some(false),
@@ -40,7 +64,12 @@ pub fn host_config(limits: &SandboxConfig) -> HostConfig {
         mounts: Some(Vec::new()),
         devices: Some(Vec::new()),
         cap_drop: Some(vec!["ALL".into()]),
-        cap_add: Some(ADDED_CAPABILITIES.iter().map(|(c, _)| c.to_string()).collect()),
+        cap_add: Some(
+            ADDED_CAPABILITIES
+                .iter()
+                .map(|(c, _)| c.to_string())
+                .collect(),
+        ),
         memory: Some(memory),
         memory_swap: Some(memory),
         nano_cpus: Some((limits.cpus * 1e9) as i64),
@@ -51,7 +80,7 @@ pub fn host_config(limits: &SandboxConfig) -> HostConfig {
         ]),
         oom_score_adj: Some(OOM_SCORE_ADJ),
         init: Some(true),
-        network_mode: Some(limits.network.clone()),
+        network_mode: Some(network_id.to_string()),
         publish_all_ports: Some(false),
         sysctls: Some(HashMap::from([(
             PING_GROUP_RANGE.0.to_string(),
@@ -79,10 +108,20 @@ mod tests {
 
     #[test]
     fn nothing_dangerous_is_added_back() {
-        let config = host_config(&SandboxConfig::default());
+        let config = host_config(&SandboxConfig::default(), "net");
         let added = config.cap_add.unwrap();
-        for dangerous in ["SYS_ADMIN", "NET_ADMIN", "NET_RAW", "SYS_PTRACE", "MKNOD", "SYS_MODULE"] {
-            assert!(!added.iter().any(|c| c == dangerous), "{dangerous} must stay dropped");
+        for dangerous in [
+            "SYS_ADMIN",
+            "NET_ADMIN",
+            "NET_RAW",
+            "SYS_PTRACE",
+            "MKNOD",
+            "SYS_MODULE",
+        ] {
+            assert!(
+                !added.iter().any(|c| c == dangerous),
+                "{dangerous} must stay dropped"
+            );
         }
         assert_eq!(config.cap_drop.unwrap(), vec!["ALL".to_string()]);
         assert_eq!(config.privileged, Some(false));
@@ -96,7 +135,7 @@ mod tests {
             pids: 64,
             ..SandboxConfig::default()
         };
-        let config = host_config(&limits);
+        let config = host_config(&limits, "net");
         assert_eq!(config.memory, Some(256 * MIB));
         assert_eq!(config.memory_swap, Some(256 * MIB));
         assert_eq!(config.nano_cpus, Some(500_000_000));

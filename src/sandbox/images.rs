@@ -85,7 +85,10 @@ pub async fn build_all(
             progress(&format!("{tag}: up to date"));
             continue;
         }
-        progress(&format!("{tag}: building from {}", definition.dir.display()));
+        progress(&format!(
+            "{tag}: building from {}",
+            definition.dir.display()
+        ));
         build_one(docker, config, &definition, &hash, progress).await?;
         progress(&format!("{tag}: built"));
     }
@@ -148,7 +151,10 @@ async fn build_base(
 ) -> Result<(), ImageError> {
     let tag = base_tag(config);
     if !offline {
-        progress(&format!("{tag}: trying to pull debian:{}-slim", config.suite));
+        progress(&format!(
+            "{tag}: trying to pull debian:{}-slim",
+            config.suite
+        ));
         match tokio::time::timeout(PULL_TIMEOUT, pull_base(docker, config)).await {
             Ok(Ok(())) => {
                 progress(&format!("{tag}: pulled"));
@@ -203,10 +209,8 @@ async fn debootstrap_base(
             .spawn()?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
-        let mut lines = futures_util::stream::select(
-            lines_of(stdout).boxed(),
-            lines_of(stderr).boxed(),
-        );
+        let mut lines =
+            futures_util::stream::select(lines_of(stdout).boxed(), lines_of(stderr).boxed());
         while let Some(line) = lines.next().await {
             progress(&format!("  {line}"));
         }
@@ -216,7 +220,10 @@ async fn debootstrap_base(
                 status: status.to_string(),
             });
         }
-        progress(&format!("importing root filesystem as {}", base_tag(config)));
+        progress(&format!(
+            "importing root filesystem as {}",
+            base_tag(config)
+        ));
         import_rootfs(docker, config, &rootfs).await
     }
     .await;
@@ -326,8 +333,16 @@ fn ordered_definitions(dir: &Path) -> Result<Vec<ImageDefinition>, ImageError> {
             .filter(|image| image.starts_with("pathshala/") && !image.starts_with(BASE_REPOSITORY))
             .map(str::to_string)
             .collect();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        pending.push(ImageDefinition { name, dir: path, parents });
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        pending.push(ImageDefinition {
+            name,
+            dir: path,
+            parents,
+        });
     }
     pending.sort_by(|a, b| a.name.cmp(&b.name));
     let mut ordered: Vec<ImageDefinition> = Vec::new();
@@ -352,7 +367,12 @@ fn context_hash(dir: &Path, base_id: &str) -> Result<String, ImageError> {
     let mut hasher = Sha256::new();
     hasher.update(base_id.as_bytes());
     for path in files_under(dir)? {
-        hasher.update(path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().as_bytes());
+        hasher.update(
+            path.strip_prefix(dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .as_bytes(),
+        );
         hasher.update([0]);
         hasher.update(std::fs::read(&path)?);
         hasher.update([0]);

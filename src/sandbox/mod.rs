@@ -75,17 +75,21 @@ pub struct Sandboxes {
     docker: Docker,
     limits: SandboxConfig,
     instance: String,
+    /// Id of the isolated network every sandbox joins.
+    network_id: String,
 }
 
 impl Sandboxes {
-    /// Connects to the local Docker engine (DOCKER_HOST or the default socket) and agrees on
-    /// an API version both sides speak.
+    /// Connects to the local Docker engine (DOCKER_HOST or the default socket), agrees on an
+    /// API version both sides speak, and prepares the isolated sandbox network.
     pub async fn connect(instance: &str, limits: SandboxConfig) -> Result<Self, SandboxError> {
         let docker = connect_docker().await?;
+        let network_id = network::ensure(&docker, &limits.network, instance).await?;
         Ok(Self {
             docker,
             limits,
             instance: instance.to_string(),
+            network_id,
         })
     }
 
@@ -100,12 +104,11 @@ impl Sandboxes {
 
     /// Whether the engine answers.
     pub async fn ping(&self) -> Result<(), SandboxError> {
-        self.docker.ping().await.map(|_| ()).map_err(SandboxError::Ping)
-    }
-
-    /// Creates the isolated sandbox network if it does not exist yet.
-    pub async fn prepare(&self) -> Result<(), SandboxError> {
-        network::ensure(&self.docker, &self.limits.network, &self.instance).await
+        self.docker
+            .ping()
+            .await
+            .map(|_| ())
+            .map_err(SandboxError::Ping)
     }
 
     /// Creates and starts the container for `session_id`; on failure nothing is left behind.
@@ -120,7 +123,7 @@ impl Sandboxes {
             hostname: Some(HOSTNAME.into()),
             env: Some(vec!["LANG=C.UTF-8".into()]),
             labels: Some(labels),
-            host_config: Some(hardening::host_config(&self.limits)),
+            host_config: Some(hardening::host_config(&self.limits, &self.network_id)),
             ..Default::default()
         };
         let name = format!("pathshala-{}-{}", self.instance, session_id);
@@ -151,7 +154,11 @@ impl Sandboxes {
             .force(true)
             .v(true)
             .build();
-        match self.docker.remove_container(container_id, Some(options)).await {
+        match self
+            .docker
+            .remove_container(container_id, Some(options))
+            .await
+        {
             Ok(()) => Ok(()),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
@@ -215,11 +222,23 @@ impl Sandboxes {
         cols: u16,
         rows: u16,
     ) -> Result<Shell, SandboxError> {
-        shell::start(&self.docker, container_id, &self.limits.shell_user, cols, rows).await
+        shell::start(
+            &self.docker,
+            container_id,
+            &self.limits.shell_user,
+            cols,
+            rows,
+        )
+        .await
     }
 
     /// Tells the shell's terminal its new size.
-    pub async fn resize_shell(&self, exec_id: &str, cols: u16, rows: u16) -> Result<(), SandboxError> {
+    pub async fn resize_shell(
+        &self,
+        exec_id: &str,
+        cols: u16,
+        rows: u16,
+    ) -> Result<(), SandboxError> {
         shell::resize(&self.docker, exec_id, cols, rows).await
     }
 }
@@ -228,5 +247,8 @@ impl Sandboxes {
 /// version, so older engines (API 1.41) work.
 pub async fn connect_docker() -> Result<Docker, SandboxError> {
     let docker = Docker::connect_with_defaults().map_err(SandboxError::Connect)?;
-    docker.negotiate_version().await.map_err(SandboxError::Connect)
+    docker
+        .negotiate_version()
+        .await
+        .map_err(SandboxError::Connect)
 }

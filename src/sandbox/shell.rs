@@ -11,7 +11,8 @@ use tokio::io::AsyncWrite;
 use super::SandboxError;
 
 /// Output of the shell's terminal, as the engine delivers it.
-pub type ShellOutput = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+pub type ShellOutput =
+    Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
 
 /// A running shell: its exec id (for resizing), its output and its input.
 pub struct Shell {
@@ -65,7 +66,12 @@ pub async fn start(
     })
 }
 
-pub async fn resize(docker: &Docker, exec_id: &str, cols: u16, rows: u16) -> Result<(), SandboxError> {
+pub async fn resize(
+    docker: &Docker,
+    exec_id: &str,
+    cols: u16,
+    rows: u16,
+) -> Result<(), SandboxError> {
     docker
         .resize_exec(
             exec_id,

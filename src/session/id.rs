@@ -82,7 +82,12 @@ mod tests {
     fn session_ids_round_trip_and_reject_anything_else() {
         let id = SessionId::new();
         assert_eq!(SessionId::parse(id.as_str()), Some(id));
-        for bad in ["", "../etc/passwd", "ABCDEF0123456789ABCDEF0123456789", "g".repeat(32).as_str()] {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "ABCDEF0123456789ABCDEF0123456789",
+            "g".repeat(32).as_str(),
+        ] {
             assert_eq!(SessionId::parse(bad), None, "{bad}");
         }
     }

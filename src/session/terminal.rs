@@ -79,6 +79,12 @@ impl Shared {
         let _ = screen.output.send(bytes);
     }
 
+    /// The screen size as (columns, rows).
+    fn size(&self) -> (u16, u16) {
+        let (rows, cols) = self.screen().parser.screen().size();
+        (cols.get(), rows.get())
+    }
+
     fn touch(&self) {
         self.last_active.store(unix_now(), Ordering::SeqCst);
     }
@@ -209,15 +215,18 @@ async fn drive(
 ) {
     let mut quick_exits = 0;
     loop {
-        let (cols, rows) = {
-            let screen = shared.screen();
-            let (rows, cols) = screen.parser.screen().size();
-            (cols.get(), rows.get())
-        };
+        let size = shared.size();
         let started = Instant::now();
-        match sandboxes.start_shell(&container_id, cols, rows).await {
+        match sandboxes.start_shell(&container_id, size.0, size.1).await {
             Ok(shell) => {
-                *shared.exec_id.lock().unwrap_or_else(|e| e.into_inner()) = Some(shell.exec_id);
+                *shared.exec_id.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(shell.exec_id.clone());
+                // A resize that arrived while the shell was starting found no exec to resize;
+                // apply it now.
+                let now = shared.size();
+                if now != size {
+                    let _ = sandboxes.resize_shell(&shell.exec_id, now.0, now.1).await;
+                }
                 let mut stdin = shell.input;
                 let input = input.clone();
                 // Input is written by its own task so a shell that is not reading its input
@@ -260,7 +269,9 @@ async fn drive(
 
 fn end(shared: &Shared, reason: &str) {
     shared.publish(Bytes::from(format!("\r\n\x1b[2m[{reason}]\x1b[0m\r\n")));
-    shared.state.send_replace(TerminalState::Ended(reason.to_string()));
+    shared
+        .state
+        .send_replace(TerminalState::Ended(reason.to_string()));
 }
 
 /// Escape codes that redraw `screen` on a fresh terminal: reset, alternate screen if in use,
@@ -297,7 +308,10 @@ mod tests {
         let mut copy = vt100::Parser::new(nonzero(5), nonzero(20), 0);
         copy.process(&render(original.screen()));
         assert_eq!(copy.screen().contents(), original.screen().contents());
-        assert_eq!(copy.screen().cursor_position(), original.screen().cursor_position());
+        assert_eq!(
+            copy.screen().cursor_position(),
+            original.screen().cursor_position()
+        );
     }
 
     #[test]

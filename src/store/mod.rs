@@ -77,7 +77,13 @@ impl Store {
         self.conn().execute(
             "INSERT INTO sessions (id, owner_hash, container_id, created_at, last_active)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![s.id, s.owner_hash, s.container_id, s.created_at, s.last_active],
+            params![
+                s.id,
+                s.owner_hash,
+                s.container_id,
+                s.created_at,
+                s.last_active
+            ],
         )?;
         Ok(())
     }

@@ -1,0 +1,8 @@
+//! Integration tests of the sandbox core: the real server on port 0, the real Docker engine,
+//! a real SQLite file. Needs dockerd running and `pathshala images build` done.
+
+mod api;
+mod isolation;
+mod lifecycle;
+mod support;
+mod terminal;

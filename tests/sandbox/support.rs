@@ -51,6 +51,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: Config) -> Self {
+        ensure_images().await;
         let app = Application::build(config.clone())
             .await
             .expect("server builds (is dockerd running and `pathshala images build` done?)");
@@ -134,6 +135,27 @@ impl TestApp {
         self.stop_in_place().await;
         remove_instance(&self.docker, &self.config.instance, &self.config.data_dir).await;
     }
+}
+
+/// Builds the lab images once per test run if they are missing or out of date, so
+/// `cargo test` works on a machine where only the Docker engine has been started.
+async fn ensure_images() {
+    static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    BUILT
+        .get_or_init(|| async {
+            let docker = pathshala::sandbox::connect_docker().await.expect("dockerd runs");
+            let config = Config::default();
+            pathshala::sandbox::images::build_all(
+                &docker,
+                &config.images,
+                false,
+                false,
+                &mut |line| eprintln!("{line}"),
+            )
+            .await
+            .expect("lab images build");
+        })
+        .await;
 }
 
 pub async fn containers_of(docker: &Docker, instance: &str) -> Vec<String> {

@@ -1,0 +1,354 @@
+//! Sandbox benchmark: time to a learner's first prompt, keystroke echo, removal, and the
+//! server's memory, each printed beside the raw Docker floor measured in the same run.
+//!
+//! `cargo bench --bench sandbox -- --sessions 20 --keystrokes 50`
+//! Needs a running Docker engine and built images (`pathshala images build`).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::RemoveContainerOptionsBuilder;
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Options {
+    sessions: usize,
+    keystrokes: usize,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    Options {
+        sessions: value("--sessions", 10),
+        keystrokes: value("--keystrokes", 50),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    let docker = pathshala::sandbox::connect_docker()
+        .await
+        .expect("Docker engine");
+    let image = pathshala::sandbox::images::LAB_IMAGE;
+    let image_size = docker
+        .inspect_image(image)
+        .await
+        .expect("run `pathshala images build` first")
+        .size
+        .unwrap_or(0);
+
+    println!(
+        "Pathshala sandbox benchmark: {} sessions, {} keystrokes each, image {image} ({} MB)",
+        options.sessions,
+        options.keystrokes,
+        image_size / 1_000_000
+    );
+    let raw = raw_docker_floor(&docker, image, options.sessions).await;
+    let server = Server::start(options.sessions);
+    let ours = pathshala_figures(&server, &options).await;
+    let rss_idle = ours.rss_idle_kb;
+    drop(server);
+
+    println!();
+    println!("{:<44}{:>10}{:>10}{:>10}", "figure (ms)", "p50", "p95", "p99");
+    for (name, samples) in [
+        ("raw docker create", &raw.create),
+        ("raw docker start", &raw.start),
+        ("raw docker exec (attach, run `true`)", &raw.exec),
+        ("raw floor: create + start + exec", &raw.floor),
+        ("raw docker remove", &raw.remove),
+        ("POST /api/sessions (201)", &ours.post),
+        ("POST -> first prompt byte on the WebSocket", &ours.first_prompt),
+        ("reconnect -> screen redrawn", &ours.reconnect),
+        ("keystroke echo, all sessions typing", &ours.echo),
+        ("DELETE /api/sessions/{id} (204)", &ours.delete),
+    ] {
+        let (p50, p95, p99) = percentiles(samples);
+        println!("{name:<44}{p50:>10.1}{p95:>10.1}{p99:>10.1}");
+    }
+    let ratio = percentiles(&ours.first_prompt).0 / percentiles(&raw.floor).0;
+    println!();
+    println!("first prompt / raw floor (p50): {ratio:.2}x");
+    println!(
+        "server RSS with {} idle sandboxes: {:.1} MB",
+        options.sessions,
+        rss_idle as f64 / 1024.0
+    );
+}
+
+struct RawFigures {
+    create: Vec<f64>,
+    start: Vec<f64>,
+    exec: Vec<f64>,
+    floor: Vec<f64>,
+    remove: Vec<f64>,
+}
+
+/// Plain create, start, exec and remove through the Engine API: the floor we compare with.
+async fn raw_docker_floor(docker: &Docker, image: &str, runs: usize) -> RawFigures {
+    let mut figures = RawFigures {
+        create: vec![],
+        start: vec![],
+        exec: vec![],
+        floor: vec![],
+        remove: vec![],
+    };
+    for _ in 0..runs {
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            cmd: Some(vec!["sleep".into(), "infinity".into()]),
+            labels: Some(HashMap::from([("pathshala.bench".into(), "raw".into())])),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let id = docker.create_container(None, body).await.unwrap().id;
+        let create = ms(t);
+        let t = Instant::now();
+        docker.start_container(&id, None).await.unwrap();
+        let start = ms(t);
+        let t = Instant::now();
+        let exec = docker
+            .create_exec(
+                &id,
+                CreateExecOptions {
+                    cmd: Some(vec!["true"]),
+                    attach_stdout: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        if let StartExecResults::Attached { mut output, .. } =
+            docker.start_exec(&exec.id, None).await.unwrap()
+        {
+            while output.next().await.is_some() {}
+        }
+        let exec = ms(t);
+        let t = Instant::now();
+        let options = RemoveContainerOptionsBuilder::default().force(true).build();
+        docker.remove_container(&id, Some(options)).await.unwrap();
+        figures.remove.push(ms(t));
+        figures.create.push(create);
+        figures.start.push(start);
+        figures.exec.push(exec);
+        figures.floor.push(create + start + exec);
+    }
+    figures
+}
+
+/// The real server binary, in its own process so its memory can be read.
+struct Server {
+    child: Child,
+    addr: String,
+    data_dir: std::path::PathBuf,
+}
+
+impl Server {
+    fn start(sessions: usize) -> Self {
+        let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        let data_dir = std::env::temp_dir().join(format!("pathshala-bench-{tag}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pathshala"))
+            .args(["serve", "--no-build", "--listen", "127.0.0.1:0"])
+            .env("PATHSHALA_INSTANCE", format!("bench-{tag}"))
+            .env("PATHSHALA_DATA_DIR", &data_dir)
+            .env("PATHSHALA_SANDBOX_MAX_SANDBOXES", (sessions + 1).to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let stdout = child.stdout.take().unwrap();
+        let line = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("http://"))
+            .expect("server prints its address");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        Self {
+            child,
+            addr,
+            data_dir,
+        }
+    }
+
+    fn rss_kb(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+struct OurFigures {
+    post: Vec<f64>,
+    first_prompt: Vec<f64>,
+    reconnect: Vec<f64>,
+    echo: Vec<f64>,
+    delete: Vec<f64>,
+    rss_idle_kb: u64,
+}
+
+async fn pathshala_figures(server: &Server, options: &Options) -> OurFigures {
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", server.addr);
+    let mut figures = OurFigures {
+        post: vec![],
+        first_prompt: vec![],
+        reconnect: vec![],
+        echo: vec![],
+        delete: vec![],
+        rss_idle_kb: 0,
+    };
+    let mut sessions = Vec::new();
+    for _ in 0..options.sessions {
+        let t = Instant::now();
+        let response = http
+            .post(format!("{base}/api/sessions"))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "session not created");
+        figures.post.push(ms(t));
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let id = response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut socket = connect(&server.addr, &id, &cookie).await;
+        read_until(&mut socket, "$ ").await;
+        figures.first_prompt.push(ms(t));
+        sessions.push((id, cookie, socket));
+    }
+
+    // Everyone types at once, one keystroke at a time, waiting for each echo.
+    let typing = sessions.into_iter().map(|(id, cookie, mut socket)| {
+        let keystrokes = options.keystrokes;
+        tokio::spawn(async move {
+            let mut echoes = Vec::with_capacity(keystrokes);
+            for _ in 0..keystrokes {
+                let t = Instant::now();
+                socket
+                    .send(Message::Binary(b"x".to_vec().into()))
+                    .await
+                    .unwrap();
+                read_until(&mut socket, "x").await;
+                echoes.push(ms(t));
+            }
+            // Ctrl-U clears the typed line.
+            socket
+                .send(Message::Binary(vec![0x15].into()))
+                .await
+                .unwrap();
+            let _ = socket.close(None).await;
+            (id, cookie, echoes)
+        })
+    });
+    let mut sessions = Vec::new();
+    for task in futures_util::future::join_all(typing).await {
+        let (id, cookie, echoes) = task.unwrap();
+        figures.echo.extend(echoes);
+        sessions.push((id, cookie));
+    }
+
+    for (id, cookie) in &sessions {
+        let t = Instant::now();
+        let mut socket = connect(&server.addr, id, cookie).await;
+        read_until(&mut socket, "$ ").await;
+        figures.reconnect.push(ms(t));
+        let _ = socket.close(None).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    figures.rss_idle_kb = server.rss_kb();
+
+    for (id, cookie) in &sessions {
+        let t = Instant::now();
+        let response = http
+            .delete(format!("{base}/api/sessions/{id}"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+        figures.delete.push(ms(t));
+    }
+    figures
+}
+
+async fn connect(addr: &str, id: &str, cookie: &str) -> Socket {
+    let mut request = format!("ws://{addr}/api/sessions/{id}/terminal")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(cookie).unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// Reads frames until the bytes received since the call contain `needle`.
+async fn read_until(socket: &mut Socket, needle: &str) {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Ok(Some(Ok(Message::Binary(bytes)))) => seen.extend_from_slice(&bytes),
+            Ok(Some(Ok(_))) => {}
+            other => panic!("terminal closed or silent waiting for {needle:?}: {other:?}"),
+        }
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+fn percentiles(samples: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| {
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
+    };
+    (at(0.50), at(0.95), at(0.99))
+}

@@ -68,7 +68,10 @@ async fn main() {
     drop(server);
 
     println!();
-    println!("{:<44}{:>10}{:>10}{:>10}", "figure (ms)", "p50", "p95", "p99");
+    println!(
+        "{:<44}{:>10}{:>10}{:>10}",
+        "figure (ms)", "p50", "p95", "p99"
+    );
     for (name, samples) in [
         ("raw docker create", &raw.create),
         ("raw docker start", &raw.start),
@@ -76,7 +79,10 @@ async fn main() {
         ("raw floor: create + start + exec", &raw.floor),
         ("raw docker remove", &raw.remove),
         ("POST /api/sessions (201)", &ours.post),
-        ("POST -> first prompt byte on the WebSocket", &ours.first_prompt),
+        (
+            "POST -> first prompt byte on the WebSocket",
+            &ours.first_prompt,
+        ),
         ("reconnect -> screen redrawn", &ours.reconnect),
         ("keystroke echo, all sessions typing", &ours.echo),
         ("DELETE /api/sessions/{id} (204)", &ours.delete),
@@ -169,7 +175,10 @@ impl Server {
             .args(["serve", "--no-build", "--listen", "127.0.0.1:0"])
             .env("PATHSHALA_INSTANCE", format!("bench-{tag}"))
             .env("PATHSHALA_DATA_DIR", &data_dir)
-            .env("PATHSHALA_SANDBOX_MAX_SANDBOXES", (sessions + 1).to_string())
+            .env(
+                "PATHSHALA_SANDBOX_MAX_SANDBOXES",
+                (sessions + 1).to_string(),
+            )
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()

@@ -254,6 +254,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_lists_the_defaults() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("pathshala.example.toml");
+        let loaded = Config::load_from(Some(&example), &env(&[])).unwrap();
+        let as_toml = |c: &Config| toml::to_string(c).unwrap();
+        assert_eq!(as_toml(&loaded), as_toml(&Config::default()));
+    }
+
+    #[test]
     fn a_missing_explicit_file_is_an_error() {
         let err = Config::load_from(Some(Path::new("/nonexistent/p.toml")), &env(&[])).unwrap_err();
         assert!(matches!(err, ConfigError::Read { .. }));

@@ -127,6 +127,7 @@ impl Sandboxes {
             ..Default::default()
         };
         let name = format!("pathshala-{}-{}", self.instance, session_id);
+        let started = std::time::Instant::now();
         let options = CreateContainerOptionsBuilder::default().name(&name).build();
         let created = self
             .docker
@@ -140,11 +141,18 @@ impl Sandboxes {
                 },
                 e => SandboxError::Create(e),
             })?;
+        let create_time = started.elapsed();
         if let Err(e) = self.docker.start_container(&created.id, None).await {
             // Best effort: the start error is the one worth reporting.
             let _ = self.remove(&created.id).await;
             return Err(SandboxError::Start(e));
         }
+        tracing::debug!(
+            session = session_id,
+            ?create_time,
+            start_time = ?(started.elapsed() - create_time),
+            "sandbox started"
+        );
         Ok(created.id)
     }
 

@@ -143,7 +143,9 @@ async fn ensure_images() {
     static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     BUILT
         .get_or_init(|| async {
-            let docker = pathshala::sandbox::connect_docker().await.expect("dockerd runs");
+            let docker = pathshala::sandbox::connect_docker()
+                .await
+                .expect("dockerd runs");
             let config = Config::default();
             pathshala::sandbox::images::build_all(
                 &docker,

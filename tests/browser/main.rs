@@ -1,0 +1,56 @@
+//! Browser tests: the real server, driven through a real headless Chromium (via
+//! chromedriver's WebDriver protocol). Needs `chromium` and `chromium-driver` installed.
+
+#[path = "../sandbox/support.rs"]
+#[allow(dead_code)]
+mod support;
+mod webdriver;
+
+use support::{TestApp, eventually};
+use webdriver::Browser;
+
+#[tokio::test]
+async fn a_visitor_starts_a_sandbox_types_a_command_and_resumes_after_reload() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch().await;
+    browser.goto(&app.url("/")).await;
+    browser.click("#start").await;
+    eventually("the prompt appears in the page", || async {
+        browser.terminal_text().await.contains("learner@lab")
+    })
+    .await;
+
+    browser.type_into_terminal("echo browser-$((6*7))\n").await;
+    eventually("the command's output appears", || async {
+        browser.terminal_text().await.contains("browser-42")
+    })
+    .await;
+
+    browser.screenshot("playground-terminal.png").await;
+
+    // A reload comes back to the same shell and screen, without pressing Start again.
+    browser.goto(&app.url("/")).await;
+    eventually("the earlier output is redrawn after reload", || async {
+        browser.terminal_text().await.contains("browser-42")
+    })
+    .await;
+    assert_eq!(
+        app.containers().await.len(),
+        1,
+        "reload made a second sandbox"
+    );
+    browser.type_into_terminal("echo resumed-$((5+5))\n").await;
+    eventually("the resumed shell answers", || async {
+        browser.terminal_text().await.contains("resumed-10")
+    })
+    .await;
+
+    // Ending the sandbox removes it.
+    browser.click("#end").await;
+    eventually("the container is removed", || async {
+        app.containers().await.is_empty()
+    })
+    .await;
+    browser.quit().await;
+    app.cleanup().await;
+}

@@ -68,6 +68,10 @@ pub struct ImagesConfig {
     pub debian_mirror: String,
     /// Debian release the base image is made from.
     pub suite: String,
+    /// CA certificates to trust inside images and sandboxes, for networks whose HTTPS is
+    /// intercepted (corporate or campus proxies): `.crt` files, or folders of them. A folder
+    /// that does not exist is skipped.
+    pub extra_ca_certificates: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -116,6 +120,7 @@ impl Default for ImagesConfig {
             dir: PathBuf::from("containers"),
             debian_mirror: "http://deb.debian.org/debian".into(),
             suite: "bookworm".into(),
+            extra_ca_certificates: vec![PathBuf::from("/usr/local/share/ca-certificates")],
         }
     }
 }

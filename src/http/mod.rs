@@ -45,6 +45,10 @@ pub fn router(state: AppState) -> Router {
             "/api/sessions/{id}",
             get(sessions::show_session).delete(sessions::delete_session),
         )
+        .route(
+            "/api/sessions/{id}/restart",
+            axum::routing::post(sessions::restart_session),
+        )
         .route("/api/sessions/{id}/terminal", get(terminal::open_terminal))
         .with_state(state)
 }

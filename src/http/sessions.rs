@@ -93,3 +93,12 @@ pub async fn delete_session(
     state.sessions.delete(&id, owner.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+pub async fn restart_session(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.sessions.restart(&id, owner.as_ref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -78,9 +78,10 @@ pub async fn build_all(
     } else {
         progress(&format!("{base}: up to date"));
     }
+    let extra_ca = extra_ca_files(&config.extra_ca_certificates, progress)?;
     for definition in ordered_definitions(&config.dir)? {
         let tag = definition.tag();
-        let hash = context_hash(&definition.dir, &image_id(docker, &base).await?)?;
+        let hash = context_hash(&definition.dir, &extra_ca, &image_id(docker, &base).await?)?;
         if !force && label(docker, &tag, CONTEXT_HASH_LABEL).await?.as_deref() == Some(&hash) {
             progress(&format!("{tag}: up to date"));
             continue;
@@ -89,7 +90,7 @@ pub async fn build_all(
             "{tag}: building from {}",
             definition.dir.display()
         ));
-        build_one(docker, config, &definition, &hash, progress).await?;
+        build_one(docker, config, &definition, &extra_ca, &hash, progress).await?;
         progress(&format!("{tag}: built"));
     }
     Ok(())
@@ -272,11 +273,12 @@ async fn build_one(
     docker: &Docker,
     config: &ImagesConfig,
     definition: &ImageDefinition,
+    extra_ca: &[PathBuf],
     hash: &str,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), ImageError> {
     let tag = definition.tag();
-    let context = tar_context(&definition.dir)?;
+    let context = tar_context(&definition.dir, extra_ca)?;
     let labels = HashMap::from([(CONTEXT_HASH_LABEL.to_string(), hash.to_string())]);
     let args = HashMap::from([
         ("BASE_IMAGE".to_string(), base_tag(config)),
@@ -362,11 +364,15 @@ fn ordered_definitions(dir: &Path) -> Result<Vec<ImageDefinition>, ImageError> {
     Ok(ordered)
 }
 
-/// Hash of every file in the build context (names and contents) and the base image id.
-fn context_hash(dir: &Path, base_id: &str) -> Result<String, ImageError> {
+/// Hash of every file in the build context (names and contents), the extra CA
+/// certificates, and the base image id.
+fn context_hash(dir: &Path, extra_ca: &[PathBuf], base_id: &str) -> Result<String, ImageError> {
     let mut hasher = Sha256::new();
     hasher.update(base_id.as_bytes());
-    for path in files_under(dir)? {
+    for path in files_under(dir)?
+        .into_iter()
+        .chain(extra_ca.iter().cloned())
+    {
         hasher.update(
             path.strip_prefix(dir)
                 .unwrap_or(&path)
@@ -380,11 +386,49 @@ fn context_hash(dir: &Path, base_id: &str) -> Result<String, ImageError> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-fn tar_context(dir: &Path) -> Result<Vec<u8>, ImageError> {
+/// Folder of the build context that holds the extra CA certificates (always present, so a
+/// Dockerfile can `COPY` it even when there are none).
+const EXTRA_CA_DIR: &str = "extra-ca";
+
+fn tar_context(dir: &Path, extra_ca: &[PathBuf]) -> Result<Vec<u8>, ImageError> {
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     builder.append_dir_all(".", dir)?;
+    builder.append_dir(EXTRA_CA_DIR, dir)?;
+    for (i, cert) in extra_ca.iter().enumerate() {
+        let name = cert.file_stem().unwrap_or_default().to_string_lossy();
+        let mut file = std::fs::File::open(cert)?;
+        builder.append_file(format!("{EXTRA_CA_DIR}/{i:02}-{name}.crt"), &mut file)?;
+    }
     Ok(builder.into_inner()?)
+}
+
+/// The `.crt` files named by the config, folders expanded; missing folders are skipped.
+fn extra_ca_files(
+    configured: &[PathBuf],
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<Vec<PathBuf>, ImageError> {
+    let mut files = Vec::new();
+    for path in configured {
+        if path.is_dir() {
+            files.extend(
+                files_under(path)?
+                    .into_iter()
+                    .filter(|f| f.extension().is_some_and(|e| e == "crt" || e == "pem")),
+            );
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            progress(&format!(
+                "extra CA certificates: {} not found, skipped",
+                path.display()
+            ));
+        }
+    }
+    for file in &files {
+        progress(&format!("trusting extra CA certificate {}", file.display()));
+    }
+    Ok(files)
 }
 
 fn files_under(dir: &Path) -> Result<Vec<PathBuf>, ImageError> {
@@ -468,9 +512,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pathshala-hash-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("Dockerfile"), "FROM x").unwrap();
-        let before = context_hash(&dir, "base").unwrap();
+        let before = context_hash(&dir, &[], "base").unwrap();
         std::fs::write(dir.join("motd"), "hello").unwrap();
-        assert_ne!(before, context_hash(&dir, "base").unwrap());
-        assert_ne!(before, context_hash(&dir, "other-base").unwrap());
+        let after = context_hash(&dir, &[], "base").unwrap();
+        assert_ne!(before, after);
+        assert_ne!(after, context_hash(&dir, &[], "other-base").unwrap());
+        let ca = dir.join("motd");
+        assert_ne!(after, context_hash(&dir, &[ca], "base").unwrap());
     }
 }

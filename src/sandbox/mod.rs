@@ -23,6 +23,8 @@ pub use shell::{Shell, ShellOutput};
 pub const SESSION_LABEL: &str = "pathshala.session";
 /// Label carrying the name of the server instance that owns a container.
 pub const INSTANCE_LABEL: &str = "pathshala.instance";
+/// Seconds a restarting sandbox's processes get to stop before they are killed.
+const RESTART_STOP_SECS: i32 = 3;
 /// Hostname the learner sees in their prompt.
 const HOSTNAME: &str = "lab";
 
@@ -39,6 +41,8 @@ pub enum SandboxError {
     Create(#[source] bollard::errors::Error),
     #[error("starting the sandbox container failed: {0}")]
     Start(#[source] bollard::errors::Error),
+    #[error("restarting the sandbox container failed: {0}")]
+    Restart(#[source] bollard::errors::Error),
     #[error("removing sandbox container {id} failed: {source}")]
     Remove {
         id: String,
@@ -119,7 +123,6 @@ impl Sandboxes {
         ]);
         let body = ContainerCreateBody {
             image: Some(self.limits.image.clone()),
-            cmd: Some(vec!["sleep".into(), "infinity".into()]),
             hostname: Some(HOSTNAME.into()),
             env: Some(vec!["LANG=C.UTF-8".into()]),
             labels: Some(labels),
@@ -154,6 +157,18 @@ impl Sandboxes {
             "sandbox started"
         );
         Ok(created.id)
+    }
+
+    /// Restarts the container like a reboot: services get SIGTERM, then everything starts
+    /// again from the image's command (enabled services come back), files are kept.
+    pub async fn restart(&self, container_id: &str) -> Result<(), SandboxError> {
+        let options = bollard::query_parameters::RestartContainerOptionsBuilder::default()
+            .t(RESTART_STOP_SECS)
+            .build();
+        self.docker
+            .restart_container(container_id, Some(options))
+            .await
+            .map_err(SandboxError::Restart)
     }
 
     /// Force-removes a container and its anonymous volumes; a container already gone is fine.

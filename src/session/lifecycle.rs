@@ -108,7 +108,7 @@ pub async fn reap_once(sessions: &Sessions) -> Result<(), SessionError> {
     }
     for (id, reason) in doomed {
         tracing::info!(session = %id, "ending session: {reason}");
-        sessions.remove(&id).await?;
+        sessions.remove(&id, &reason).await?;
     }
     sessions.persist_activity()
 }

@@ -162,14 +162,23 @@ impl Sessions {
     /// Ends `owner`'s session and removes its container before returning.
     pub async fn delete(&self, id: &str, owner: Option<&OwnerToken>) -> Result<(), SessionError> {
         let session = self.get(id, owner)?;
-        self.remove(&session.id).await
+        self.remove(&session.id, "the sandbox was deleted").await
     }
 
-    /// Removes a session whoever owns it (lifecycle limits, shutdown of a dead sandbox).
-    async fn remove(&self, id: &SessionId) -> Result<(), SessionError> {
+    /// Restarts `owner`'s sandbox like a reboot; its terminal comes back with a new shell.
+    pub async fn restart(&self, id: &str, owner: Option<&OwnerToken>) -> Result<(), SessionError> {
+        let session = self.get(id, owner)?;
+        self.inner.sandboxes.restart(&session.container_id).await?;
+        Ok(())
+    }
+
+    /// Removes a session whoever owns it (lifecycle limits, a dead sandbox), telling its
+    /// browsers `reason`.
+    async fn remove(&self, id: &SessionId, reason: &str) -> Result<(), SessionError> {
         let Some(session) = self.live().sessions.remove(id) else {
             return Ok(());
         };
+        session.terminal.close(reason);
         self.inner.sandboxes.remove(&session.container_id).await?;
         self.inner.store.delete_session(id.as_str())?;
         Ok(())

@@ -24,8 +24,13 @@ const INPUT_QUEUE: usize = 64;
 pub const DEFAULT_SIZE: (u16, u16) = (80, 24);
 /// A shell that exits sooner than this after starting counts as a failed start.
 const QUICK_EXIT: Duration = Duration::from_secs(2);
+/// A sandbox that is not running is given this long to come back (a restart) before the
+/// terminal ends.
+const RESTART_GRACE: Duration = Duration::from_secs(20);
 /// After this many failed starts in a row, the terminal gives up.
-const MAX_QUICK_EXITS: u32 = 5;
+const MAX_QUICK_EXITS: u32 = 10;
+/// Pause before the next start, times the number of failures in a row.
+const RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 /// Whether the shell is there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +190,12 @@ impl Terminal {
         }
     }
 
+    /// Ends the terminal now: the shell's driver stops and attached browsers are told why.
+    pub fn close(&self, reason: &str) {
+        self.task.abort();
+        end(&self.shared, reason);
+    }
+
     pub fn state(&self) -> watch::Receiver<TerminalState> {
         self.shared.state.subscribe()
     }
@@ -213,57 +224,87 @@ async fn drive(
     shared: Arc<Shared>,
     input: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
 ) {
-    let mut quick_exits = 0;
+    let mut failures = 0;
     loop {
         let size = shared.size();
         let started = Instant::now();
-        match sandboxes.start_shell(&container_id, size.0, size.1).await {
+        let ran = match sandboxes.start_shell(&container_id, size.0, size.1).await {
             Ok(shell) => {
-                *shared.exec_id.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(shell.exec_id.clone());
-                // A resize that arrived while the shell was starting found no exec to resize;
-                // apply it now.
-                let now = shared.size();
-                if now != size {
-                    let _ = sandboxes.resize_shell(&shell.exec_id, now.0, now.1).await;
-                }
-                let mut stdin = shell.input;
-                let input = input.clone();
-                // Input is written by its own task so a shell that is not reading its input
-                // never stops us from reading its output (which would deadlock both).
-                let writer = tokio::spawn(async move {
-                    let mut input = input.lock().await;
-                    while let Some(bytes) = input.recv().await {
-                        if stdin.write_all(&bytes).await.is_err() || stdin.flush().await.is_err() {
-                            break;
-                        }
-                    }
-                });
-                let mut output = shell.output;
-                while let Some(Ok(chunk)) = output.next().await {
-                    shared.publish(chunk.into_bytes());
-                }
-                writer.abort();
+                pump(&sandboxes, &shared, shell, size, input.clone()).await;
+                true
             }
-            Err(e) => tracing::warn!(container = %container_id, "shell did not start: {e}"),
-        }
-        if !sandboxes.is_running(&container_id).await.unwrap_or(false) {
+            Err(e) => {
+                tracing::debug!(container = %container_id, "shell did not start: {e}");
+                false
+            }
+        };
+        if !wait_until_running(&sandboxes, &container_id).await {
             end(&shared, "the sandbox has stopped");
             return;
         }
-        quick_exits = if started.elapsed() < QUICK_EXIT {
-            quick_exits + 1
+        // A shell that cannot start or exits at once (a restart in progress, a broken
+        // image) is retried with growing pauses, then given up on.
+        failures = if started.elapsed() < QUICK_EXIT {
+            failures + 1
         } else {
             0
         };
-        if quick_exits >= MAX_QUICK_EXITS {
+        if failures >= MAX_QUICK_EXITS {
             end(&shared, "the shell keeps exiting; reset the sandbox");
             return;
         }
-        shared.publish(Bytes::from_static(
-            b"\r\n\x1b[2m[shell exited; starting a new one]\x1b[0m\r\n",
-        ));
-        tokio::time::sleep(Duration::from_millis(200) * quick_exits).await;
+        if ran {
+            shared.publish(Bytes::from_static(
+                b"\r\n\x1b[2m[shell exited; starting a new one]\x1b[0m\r\n",
+            ));
+        }
+        tokio::time::sleep(RETRY_PAUSE * failures).await;
+    }
+}
+
+/// Runs one shell until it exits: its output into the screen, keystrokes into it.
+async fn pump(
+    sandboxes: &Sandboxes,
+    shared: &Shared,
+    shell: crate::sandbox::Shell,
+    size: (u16, u16),
+    input: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
+) {
+    *shared.exec_id.lock().unwrap_or_else(|e| e.into_inner()) = Some(shell.exec_id.clone());
+    // A resize that arrived while the shell was starting found no exec to resize; apply it.
+    let now = shared.size();
+    if now != size {
+        let _ = sandboxes.resize_shell(&shell.exec_id, now.0, now.1).await;
+    }
+    let mut stdin = shell.input;
+    // Input is written by its own task so a shell that is not reading its input never
+    // stops us from reading its output (which would deadlock both).
+    let writer = tokio::spawn(async move {
+        let mut input = input.lock().await;
+        while let Some(bytes) = input.recv().await {
+            if stdin.write_all(&bytes).await.is_err() || stdin.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut output = shell.output;
+    while let Some(Ok(chunk)) = output.next().await {
+        shared.publish(chunk.into_bytes());
+    }
+    writer.abort();
+}
+
+/// Whether the container runs, waiting [`RESTART_GRACE`] for one that is restarting.
+async fn wait_until_running(sandboxes: &Sandboxes, container_id: &str) -> bool {
+    let deadline = Instant::now() + RESTART_GRACE;
+    loop {
+        if sandboxes.is_running(container_id).await.unwrap_or(false) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

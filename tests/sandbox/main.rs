@@ -4,5 +4,6 @@
 mod api;
 mod isolation;
 mod lifecycle;
+#[allow(dead_code)]
 mod support;
 mod terminal;

@@ -234,6 +234,12 @@ impl TestClient {
         response
     }
 
+    /// A POST with no body (for action endpoints).
+    pub async fn post_empty(&self, path: &str) -> reqwest::Response {
+        let request = self.http.post(format!("{}{path}", self.base));
+        self.with_cookie(request).send().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         let request = self.http.get(format!("{}{path}", self.base));
         self.with_cookie(request).send().await.unwrap()
@@ -325,8 +331,15 @@ impl TestTerminal {
 
     /// Reads until the output received so far contains `needle`.
     pub async fn expect(&mut self, needle: &str) {
+        self.expect_within(needle, PATIENCE).await;
+    }
+
+    /// Like [`TestTerminal::expect`], for things that take longer (a cron minute).
+    pub async fn expect_within(&mut self, needle: &str, patience: Duration) {
         let found = self
-            .read_until(|t| String::from_utf8_lossy(&t.raw).contains(needle))
+            .read_until_within(patience, |t| {
+                String::from_utf8_lossy(&t.raw).contains(needle)
+            })
             .await;
         assert!(
             found,
@@ -355,7 +368,15 @@ impl TestTerminal {
 
     /// Reads frames until `done` holds, the socket closes, or [`PATIENCE`] runs out.
     pub async fn read_until(&mut self, done: impl Fn(&Self) -> bool) -> bool {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
+        self.read_until_within(PATIENCE, done).await
+    }
+
+    async fn read_until_within(
+        &mut self,
+        patience: Duration,
+        done: impl Fn(&Self) -> bool,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + patience;
         while !done(self) {
             match tokio::time::timeout_at(deadline, self.socket.next()).await {
                 Ok(Some(Ok(Message::Binary(bytes)))) => {
@@ -374,6 +395,18 @@ impl TestTerminal {
     pub async fn run(&mut self, command: &str, marker: &str) {
         self.type_text(&format!("{command}\r")).await;
         self.expect(marker).await;
+    }
+
+    /// Writes `content` to `path` as root (base64 on the wire, so nothing is mangled by the
+    /// shell or the terminal).
+    pub async fn write_file(&mut self, path: &str, content: &str) {
+        let encoded = base64(content.as_bytes());
+        let marker = format!("wrote-{}", path.len() * 7 + 1);
+        let command = format!(
+            "echo {encoded} | base64 -d | sudo tee {path} >/dev/null && echo wrote-$(({} * 7 + 1))",
+            path.len()
+        );
+        self.run(&command, &marker).await;
     }
 
     /// Whether the server closed the connection within [`PATIENCE`].
@@ -396,4 +429,24 @@ impl TestTerminal {
 
 fn nonzero(n: u16) -> std::num::NonZeroU16 {
     std::num::NonZeroU16::new(n).unwrap()
+}
+
+/// Standard base64, for writing files through the terminal.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }

@@ -83,6 +83,7 @@ async fn main() {
             "POST -> first prompt byte on the WebSocket",
             &ours.first_prompt,
         ),
+        ("POST -> services up (nginx active)", &ours.services_up),
         ("reconnect -> screen redrawn", &ours.reconnect),
         ("keystroke echo, all sessions typing", &ours.echo),
         ("DELETE /api/sessions/{id} (204)", &ours.delete),
@@ -223,6 +224,7 @@ impl Drop for Server {
 struct OurFigures {
     post: Vec<f64>,
     first_prompt: Vec<f64>,
+    services_up: Vec<f64>,
     reconnect: Vec<f64>,
     echo: Vec<f64>,
     delete: Vec<f64>,
@@ -235,6 +237,7 @@ async fn pathshala_figures(server: &Server, options: &Options) -> OurFigures {
     let mut figures = OurFigures {
         post: vec![],
         first_prompt: vec![],
+        services_up: vec![],
         reconnect: vec![],
         echo: vec![],
         delete: vec![],
@@ -266,6 +269,14 @@ async fn pathshala_figures(server: &Server, options: &Options) -> OurFigures {
         let mut socket = connect(&server.addr, &id, &cookie).await;
         read_until(&mut socket, "$ ").await;
         figures.first_prompt.push(ms(t));
+        // Cold start until the sandbox's services (nginx, enabled at boot) answer.
+        let wait = "until systemctl is-active -q nginx; do sleep 0.05; done; echo up-$((6*7))\r";
+        socket
+            .send(Message::Binary(wait.as_bytes().to_vec().into()))
+            .await
+            .unwrap();
+        read_until(&mut socket, "up-42").await;
+        figures.services_up.push(ms(t));
         sessions.push((id, cookie, socket));
     }
 

@@ -30,6 +30,7 @@ impl Application {
     /// sweeps earlier sandboxes, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         validate_instance(&config.instance)?;
+        config.validate()?;
         let sandboxes = Sandboxes::connect(&config.instance, config.sandbox.clone()).await?;
         let store = Arc::new(Store::open(&config.data_dir)?);
         let sessions = Sessions::start(sandboxes.clone(), store).await?;
@@ -65,24 +66,17 @@ impl Application {
         } = self;
         let sessions = state.sessions.clone();
         let mut stop_rx = stopping.subscribe();
-        let mut grace_rx = stopping.subscribe();
         tokio::spawn(async move {
             shutdown.await;
             stopping.send_replace(true);
         });
-        let serve =
-            axum::serve(listener, crate::http::router(state)).with_graceful_shutdown(async move {
-                // An error means the sender is gone, which also means stop.
-                let _ = stop_rx.wait_for(|stop| *stop).await;
-            });
-        let grace = async move {
-            let _ = grace_rx.wait_for(|stop| *stop).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        let stop = async move {
+            // An error means the sender is gone, which also means stop.
+            let _ = stop_rx.wait_for(|stop| *stop).await;
         };
-        tokio::select! {
-            result = async { serve.await } => result?,
-            () = grace => tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; exiting anyway"),
-        }
+        let served = crate::http::serve(listener, state, stop, SHUTDOWN_GRACE).await;
+        sessions.stop();
+        served?;
         sessions.persist_activity()?;
         Ok(())
     }

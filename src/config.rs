@@ -23,8 +23,9 @@ pub struct Config {
     /// Name of this server; its containers are labelled with it so that two servers on one
     /// Docker engine never touch each other's sandboxes.
     pub instance: String,
-    /// Extra origins (e.g. `https://lab.example.edu`) allowed to open terminals, for servers
-    /// behind a reverse proxy that rewrites the Host header.
+    /// Public URLs (e.g. `https://lab.example.edu`) the server is reached at by name. IP
+    /// addresses and `localhost` always work; a domain name must be listed (this stops DNS
+    /// rebinding), and so must an origin a reverse proxy presents.
     pub allowed_origins: Vec<String>,
     /// Limits and lifecycle of learner sandboxes.
     pub sandbox: SandboxConfig,
@@ -173,6 +174,45 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Rejects values the engine would silently treat as "no limit", and other nonsense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.sandbox;
+        let problems: Vec<&str> = [
+            (s.memory_mb < 32, "sandbox.memory_mb must be at least 32"),
+            (
+                !(s.cpus > 0.0 && s.cpus <= 64.0),
+                "sandbox.cpus must be above 0 and at most 64",
+            ),
+            (s.pids < 16, "sandbox.pids must be at least 16"),
+            (s.max_file_mb == 0, "sandbox.max_file_mb must be above 0"),
+            (
+                s.max_sandboxes == 0,
+                "sandbox.max_sandboxes must be above 0",
+            ),
+            (
+                s.idle_timeout_secs == 0,
+                "sandbox.idle_timeout_secs must be above 0",
+            ),
+            (
+                s.max_lifetime_secs == 0,
+                "sandbox.max_lifetime_secs must be above 0",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(bad, message)| bad.then_some(message))
+        .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid {
+                origin: "the configuration".into(),
+                message: problems.join("; "),
+            })
+        }
+    }
+}
+
 /// Sections whose keys may be set as `PATHSHALA_<SECTION>_<KEY>`.
 const SECTIONS: [&str; 2] = ["sandbox", "images"];
 
@@ -264,6 +304,16 @@ mod tests {
         let loaded = Config::load_from(Some(&example), &env(&[])).unwrap();
         let as_toml = |c: &Config| toml::to_string(c).unwrap();
         assert_eq!(as_toml(&loaded), as_toml(&Config::default()));
+    }
+
+    #[test]
+    fn limits_that_would_mean_no_limit_are_refused() {
+        let mut config = Config::default();
+        assert!(config.validate().is_ok());
+        config.sandbox.pids = 0;
+        config.sandbox.memory_mb = 0;
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("pids") && err.contains("memory_mb"), "{err}");
     }
 
     #[test]

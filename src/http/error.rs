@@ -18,8 +18,13 @@ pub enum ApiError {
     Session(#[from] SessionError),
     #[error("{0}")]
     BadRequest(String),
-    #[error("this origin may not open terminals here")]
+    #[error("requests from other websites are refused")]
     ForeignOrigin,
+    #[error(
+        "this server does not answer to that name; its operator can add the public URL \
+         to allowed_origins"
+    )]
+    UnknownHost,
 }
 
 impl From<SandboxError> for ApiError {
@@ -32,7 +37,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
-            ApiError::ForeignOrigin => (StatusCode::FORBIDDEN, self.to_string()),
+            ApiError::ForeignOrigin | ApiError::UnknownHost => {
+                (StatusCode::FORBIDDEN, self.to_string())
+            }
             ApiError::Session(SessionError::NotFound) => (StatusCode::NOT_FOUND, self.to_string()),
             ApiError::Session(SessionError::Full { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, self.to_string())
@@ -48,7 +55,7 @@ impl IntoResponse for ApiError {
                     "the sandbox engine is not answering; try again shortly".to_string(),
                 )
             }
-            ApiError::Session(SessionError::Store(_)) => {
+            ApiError::Session(SessionError::Store(_) | SessionError::Interrupted(_)) => {
                 tracing::error!("{self}");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -2,6 +2,7 @@
 
 mod assets;
 mod error;
+mod guard;
 mod health;
 mod owner;
 mod pages;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Becomes true when the server is stopping; open terminals close themselves.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Terminal connections open now.
+    pub connections: tokio::sync::watch::Sender<usize>,
 }
 
 /// Every route of the server, in one table.
@@ -50,6 +53,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(sessions::restart_session),
         )
         .route("/api/sessions/{id}/terminal", get(terminal::open_terminal))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard_requests,
+        ))
         .with_state(state)
 }
 
@@ -66,5 +73,30 @@ pub fn state(
         sessions,
         templates: Arc::new(pages::templates()),
         stopping,
+        connections: tokio::sync::watch::Sender::new(0),
     }
+}
+
+/// Serves `state` on `listener` until `stop` completes, then waits (at most `grace`) for open
+/// terminals to say goodbye.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> std::io::Result<()> {
+    let mut connections = state.connections.subscribe();
+    let mut stopping = state.stopping.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(stop)
+        .await?;
+    let goodbyes = async {
+        // Errors mean the count is gone, which also means nobody is left.
+        let _ = stopping.wait_for(|stop| *stop).await;
+        let _ = connections.wait_for(|open| *open == 0).await;
+    };
+    if tokio::time::timeout(grace, goodbyes).await.is_err() {
+        tracing::warn!("terminals still open after {grace:?}; exiting anyway");
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,10 @@ const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const MAX_FRAME_BYTES: usize = 32 * 1024;
 /// The server pings this often, so dead connections are noticed and proxies keep them open.
 const PING_INTERVAL: Duration = Duration::from_secs(20);
+/// A browser that does not take a message within this long is disconnected.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Keystrokes the shell does not accept within this long are dropped (with a message).
+const INPUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A connection silent for this long (no message, no pong) is closed.
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 /// Terminal sizes outside these bounds are refused.
@@ -58,18 +62,54 @@ pub async fn open_terminal(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    if !origin_allowed(&headers, &state.config.allowed_origins) {
+    if !super::guard::origin_allowed(&headers, &state.config.allowed_origins) {
         return Err(ApiError::ForeignOrigin);
     }
     let session = state.sessions.get(&id, owner.as_ref())?;
     let stopping = state.stopping.clone();
+    let open = OpenConnection::new(&state.connections);
     Ok(upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
+            let _open = open;
             if let Err(e) = bridge(socket, &session, stopping).await {
                 tracing::debug!(session = %session.id, "terminal connection closed: {e}");
             }
         }))
+}
+
+/// Counts an open terminal connection until dropped, so shutdown can wait for the goodbyes.
+struct OpenConnection(tokio::sync::watch::Sender<usize>);
+
+impl OpenConnection {
+    fn new(count: &tokio::sync::watch::Sender<usize>) -> Self {
+        count.send_modify(|n| *n += 1);
+        Self(count.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
+}
+
+/// Why a connection ends early.
+#[derive(Debug, thiserror::Error)]
+enum BridgeError {
+    #[error("the browser stopped reading for {SEND_TIMEOUT:?}")]
+    SlowReader,
+    #[error(transparent)]
+    Socket(#[from] axum::Error),
+}
+
+/// Sends one message, giving up on a browser that has stopped reading (its connection task
+/// would otherwise hold its place, and keep the session from ever being idle, forever).
+async fn send(socket: &mut WebSocket, message: Message) -> Result<(), BridgeError> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(BridgeError::SlowReader),
+    }
 }
 
 /// One browser connection: the current screen first, then live output one way and keystrokes
@@ -78,13 +118,16 @@ async fn bridge(
     mut socket: WebSocket,
     session: &Session,
     mut stopping: tokio::sync::watch::Receiver<bool>,
-) -> Result<(), axum::Error> {
+) -> Result<(), BridgeError> {
     let terminal = &session.terminal;
     let mut attachment = terminal.attach();
     let mut state = terminal.state();
-    socket
-        .send(Message::Binary(attachment.snapshot.clone()))
-        .await?;
+    send(&mut socket, Message::Binary(attachment.snapshot.clone())).await?;
+    // A terminal that ended before this browser came says so at once.
+    let ended = ended_reason(&state.borrow_and_update());
+    if let Some(reason) = ended {
+        return say_ended(&mut socket, &reason).await;
+    }
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut last_heard = tokio::time::Instant::now();
     loop {
@@ -93,10 +136,15 @@ async fn bridge(
                 let Some(Ok(message)) = incoming else { return Ok(()) };
                 last_heard = tokio::time::Instant::now();
                 match message {
-                    Message::Binary(bytes) => terminal.send_input(bytes).await,
+                    Message::Binary(bytes) => {
+                        if tokio::time::timeout(INPUT_TIMEOUT, terminal.send_input(bytes)).await.is_err() {
+                            let message = "the shell is not reading input; keystrokes were dropped";
+                            send(&mut socket, ServerMessage::Error { message }.frame()).await?;
+                        }
+                    }
                     Message::Text(text) => {
                         if let Some(reply) = control(session, text.as_str()).await {
-                            socket.send(reply).await?;
+                            send(&mut socket, reply).await?;
                         }
                     }
                     Message::Close(_) => return Ok(()),
@@ -110,28 +158,32 @@ async fn bridge(
                     Err(RecvError::Lagged(_)) => terminal.resync(&mut attachment),
                     Err(RecvError::Closed) => return Ok(()),
                 };
-                socket.send(Message::Binary(frame)).await?;
+                send(&mut socket, Message::Binary(frame)).await?;
             }
             changed = state.changed() => {
                 if changed.is_err() { return Ok(()) }
                 let ended = ended_reason(&state.borrow_and_update());
                 if let Some(reason) = ended {
-                    socket.send(ServerMessage::Ended { reason: &reason }.frame()).await?;
-                    return socket.send(Message::Close(None)).await;
+                    return say_ended(&mut socket, &reason).await;
                 }
             }
             () = stop_requested(&mut stopping) => {
                 let close = CloseFrame { code: close_code::RESTART, reason: "server restarting".into() };
-                return socket.send(Message::Close(Some(close))).await;
+                return send(&mut socket, Message::Close(Some(close))).await;
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT {
                     return Ok(());
                 }
-                socket.send(Message::Ping(Bytes::new())).await?;
+                send(&mut socket, Message::Ping(Bytes::new())).await?;
             }
         }
     }
+}
+
+async fn say_ended(socket: &mut WebSocket, reason: &str) -> Result<(), BridgeError> {
+    send(socket, ServerMessage::Ended { reason }.frame()).await?;
+    send(socket, Message::Close(None)).await
 }
 
 /// Completes once the server starts stopping.
@@ -180,72 +232,5 @@ async fn control(session: &Session, text: &str) -> Option<Message> {
             let message = format!("unknown control message: {e}");
             Some(ServerMessage::Error { message: &message }.frame())
         }
-    }
-}
-
-/// True when the upgrade comes from this server's own pages: no Origin (not a browser), an
-/// Origin whose host matches the Host header, or one configured in `allowed_origins`.
-fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    if allowed
-        .iter()
-        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
-    {
-        return true;
-    }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    fn headers(origin: Option<&'static str>, host: &'static str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static(host));
-        if let Some(o) = origin {
-            h.insert(header::ORIGIN, HeaderValue::from_static(o));
-        }
-        h
-    }
-
-    #[test]
-    fn same_origin_is_allowed_and_foreign_is_not() {
-        assert!(origin_allowed(
-            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080"),
-            &[]
-        ));
-        assert!(origin_allowed(&headers(None, "127.0.0.1:8080"), &[]));
-        assert!(!origin_allowed(
-            &headers(Some("http://evil.example"), "127.0.0.1:8080"),
-            &[]
-        ));
-        assert!(!origin_allowed(
-            &headers(Some("http://127.0.0.1:8081"), "127.0.0.1:8080"),
-            &[]
-        ));
-        assert!(!origin_allowed(
-            &headers(Some("null"), "127.0.0.1:8080"),
-            &[]
-        ));
-    }
-
-    #[test]
-    fn configured_origins_are_allowed() {
-        let allowed = vec!["https://lab.example.edu".to_string()];
-        assert!(origin_allowed(
-            &headers(Some("https://lab.example.edu"), "10.0.0.5:8080"),
-            &allowed
-        ));
     }
 }

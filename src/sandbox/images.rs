@@ -283,6 +283,7 @@ async fn build_one(
     let args = HashMap::from([
         ("BASE_IMAGE".to_string(), base_tag(config)),
         ("DEBIAN_MIRROR".to_string(), config.debian_mirror.clone()),
+        ("SUITE".to_string(), config.suite.clone()),
     ]);
     let options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")

@@ -132,18 +132,17 @@ impl Sandboxes {
         let name = format!("pathshala-{}-{}", self.instance, session_id);
         let started = std::time::Instant::now();
         let options = CreateContainerOptionsBuilder::default().name(&name).build();
-        let created = self
-            .docker
-            .create_container(Some(options), body)
-            .await
-            .map_err(|e| match e {
-                bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                } => SandboxError::ImageMissing {
+        let created = match self.docker.create_container(Some(options), body).await {
+            Ok(created) => created,
+            // A 404 may mean a missing image or a missing network; say which.
+            Err(e) if self.docker.inspect_image(&self.limits.image).await.is_err() => {
+                tracing::debug!("create failed: {e}");
+                return Err(SandboxError::ImageMissing {
                     image: self.limits.image.clone(),
-                },
-                e => SandboxError::Create(e),
-            })?;
+                });
+            }
+            Err(e) => return Err(SandboxError::Create(e)),
+        };
         let create_time = started.elapsed();
         if let Err(e) = self.docker.start_container(&created.id, None).await {
             // Best effort: the start error is the one worth reporting.

@@ -108,7 +108,11 @@ pub async fn reap_once(sessions: &Sessions) -> Result<(), SessionError> {
     }
     for (id, reason) in doomed {
         tracing::info!(session = %id, "ending session: {reason}");
-        sessions.remove(&id, &reason).await?;
+        // One sandbox the engine will not remove must not keep the others alive; the
+        // next round tries it again.
+        if let Err(e) = sessions.remove(&id, &reason).await {
+            tracing::warn!(session = %id, "could not end session: {e}");
+        }
     }
     sessions.persist_activity()
 }

@@ -23,6 +23,8 @@ pub enum SessionError {
     Full { max: usize },
     #[error("no such session")]
     NotFound,
+    #[error("creating the sandbox was interrupted: {0}")]
+    Interrupted(String),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
@@ -58,6 +60,16 @@ struct Inner {
     sandboxes: Sandboxes,
     store: Arc<Store>,
     live: Mutex<Live>,
+    reaper: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// A place under the cap, held while a sandbox is being created.
+struct Slot(Sessions);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.live().starting -= 1;
+    }
 }
 
 #[derive(Default)]
@@ -76,10 +88,16 @@ impl Sessions {
                 sandboxes,
                 store,
                 live: Mutex::new(Live::default()),
+                reaper: Mutex::new(None),
             }),
         };
         lifecycle::recover(&sessions).await?;
-        tokio::spawn(lifecycle::reap_forever(sessions.clone()));
+        let reaper = tokio::spawn(lifecycle::reap_forever(sessions.clone()));
+        *sessions
+            .inner
+            .reaper
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(reaper);
         Ok(sessions)
     }
 
@@ -91,22 +109,29 @@ impl Sessions {
         self.inner.sandboxes.limits()
     }
 
-    /// Creates a sandbox for `owner`, or says the server is full.
+    /// Creates a sandbox for `owner`, or says the server is full. The work runs in its own
+    /// task, so a client that hangs up half-way cannot leave a container unrecorded, and the
+    /// slot it reserved is released however the creation ends.
     pub async fn create(&self, owner: &OwnerToken) -> Result<Arc<Session>, SessionError> {
-        self.reserve_slot()?;
-        let result = self.create_reserved(owner).await;
-        self.live().starting -= 1;
-        result
+        let slot = self.reserve_slot()?;
+        let sessions = self.clone();
+        let owner = owner.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            sessions.create_reserved(&owner).await
+        })
+        .await
+        .unwrap_or_else(|e| Err(SessionError::Interrupted(e.to_string())))
     }
 
-    fn reserve_slot(&self) -> Result<(), SessionError> {
+    fn reserve_slot(&self) -> Result<Slot, SessionError> {
         let max = self.limits().max_sandboxes;
         let mut live = self.live();
         if live.sessions.len() + live.starting >= max {
             return Err(SessionError::Full { max });
         }
         live.starting += 1;
-        Ok(())
+        Ok(Slot(self.clone()))
     }
 
     async fn create_reserved(&self, owner: &OwnerToken) -> Result<Arc<Session>, SessionError> {
@@ -173,13 +198,15 @@ impl Sessions {
     }
 
     /// Removes a session whoever owns it (lifecycle limits, a dead sandbox), telling its
-    /// browsers `reason`.
+    /// browsers `reason`. The container goes first: if the engine refuses, the session stays
+    /// as it was (still counted, still usable) and the error is returned.
     async fn remove(&self, id: &SessionId, reason: &str) -> Result<(), SessionError> {
-        let Some(session) = self.live().sessions.remove(id) else {
+        let Some(session) = self.live().sessions.get(id).cloned() else {
             return Ok(());
         };
-        session.terminal.close(reason);
         self.inner.sandboxes.remove(&session.container_id).await?;
+        self.live().sessions.remove(id);
+        session.terminal.close(reason);
         self.inner.store.delete_session(id.as_str())?;
         Ok(())
     }
@@ -193,13 +220,38 @@ impl Sessions {
         self.live().sessions.values().cloned().collect()
     }
 
+    /// Stops the background work of this server's sessions (reaper, shell drivers) without
+    /// ending the sessions: their sandboxes keep running for the next start to re-adopt.
+    pub fn stop(&self) {
+        if let Some(reaper) = self
+            .inner
+            .reaper
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            reaper.abort();
+        }
+        for session in self.snapshot() {
+            session.terminal.stop();
+        }
+    }
+
     /// Records activity so that limits keep counting across a restart; sandboxes are left
     /// running for the next start to re-adopt.
     pub fn persist_activity(&self) -> Result<(), SessionError> {
         let activity: Vec<_> = self
             .snapshot()
             .iter()
-            .map(|s| (s.id.to_string(), s.terminal.last_active()))
+            .map(|s| {
+                // A browser attached right now is activity, even without keystrokes.
+                let at = if s.terminal.attached() > 0 {
+                    unix_now()
+                } else {
+                    s.terminal.last_active()
+                };
+                (s.id.to_string(), at)
+            })
             .collect();
         self.inner.store.touch_sessions(&activity)?;
         Ok(())

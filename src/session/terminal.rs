@@ -196,6 +196,12 @@ impl Terminal {
         end(&self.shared, reason);
     }
 
+    /// Stops driving the shell without ending the terminal (the server is stopping; the
+    /// sandbox lives on and the next start attaches a new shell).
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+
     pub fn state(&self) -> watch::Receiver<TerminalState> {
         self.shared.state.subscribe()
     }
@@ -279,30 +285,44 @@ async fn pump(
     let mut stdin = shell.input;
     // Input is written by its own task so a shell that is not reading its input never
     // stops us from reading its output (which would deadlock both).
-    let writer = tokio::spawn(async move {
+    let _writer = AbortOnDrop(tokio::spawn(async move {
         let mut input = input.lock().await;
         while let Some(bytes) = input.recv().await {
             if stdin.write_all(&bytes).await.is_err() || stdin.flush().await.is_err() {
                 break;
             }
         }
-    });
+    }));
     let mut output = shell.output;
     while let Some(Ok(chunk)) = output.next().await {
         shared.publish(chunk.into_bytes());
     }
-    writer.abort();
 }
 
-/// Whether the container runs, waiting [`RESTART_GRACE`] for one that is restarting.
+/// Aborts a task when dropped, so the shell's input writer never outlives its driver (which
+/// may itself be aborted).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Whether the container runs, waiting [`RESTART_GRACE`] for one that is restarting. While
+/// the engine itself does not answer, it keeps waiting: an engine outage is not a dead
+/// sandbox.
 async fn wait_until_running(sandboxes: &Sandboxes, container_id: &str) -> bool {
-    let deadline = Instant::now() + RESTART_GRACE;
+    let mut deadline = Instant::now() + RESTART_GRACE;
     loop {
-        if sandboxes.is_running(container_id).await.unwrap_or(false) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
+        match sandboxes.is_running(container_id).await {
+            Ok(true) => return true,
+            Ok(false) if Instant::now() >= deadline => return false,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(container = %container_id, "waiting for the engine: {e}");
+                deadline = Instant::now() + RESTART_GRACE;
+            }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

@@ -64,23 +64,23 @@ async fn root_in_the_sandbox_cannot_escape_its_limits() {
         "a Docker socket is inside"
     );
     t.run(
-        "sudo mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED || echo mount-refused",
-        "mount-refused",
+        "sudo mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED || echo mount-refused-$((1+10))",
+        "mount-refused-11",
     )
     .await;
     t.run(
-        "sudo ip link add x0 type dummy 2>/dev/null && echo NETADMIN || echo netadmin-refused",
-        "netadmin-refused",
+        "sudo ip link add x0 type dummy 2>/dev/null && echo NETADMIN || echo netadmin-refused-$((2+10))",
+        "netadmin-refused-12",
     )
     .await;
     t.run(
-        "sudo mknod /tmp/disk b 8 0 2>/dev/null && echo MKNOD || echo mknod-refused",
-        "mknod-refused",
+        "sudo mknod /tmp/disk b 8 0 2>/dev/null && echo MKNOD || echo mknod-refused-$((3+10))",
+        "mknod-refused-13",
     )
     .await;
     t.run(
-        "sudo chroot / true 2>/dev/null && echo CHROOT || echo chroot-refused",
-        "chroot-refused",
+        "sudo chroot / true 2>/dev/null && echo CHROOT || echo chroot-refused-$((4+10))",
+        "chroot-refused-14",
     )
     .await;
     t.close().await;
@@ -139,25 +139,36 @@ async fn a_sandbox_cannot_reach_another_sandbox_or_the_server() {
     let gateway = network.gateway.clone().unwrap();
 
     let mut b_term = bob.terminal(&b).await;
-    b_term.run("(nc -lk 8000 >/dev/null 2>&1 &); sleep 0.5; nc -z -w2 127.0.0.1 8000 && echo listener-up", "listener-up").await;
+    b_term.run("(nc -lk 8000 >/dev/null 2>&1 &); sleep 0.5; nc -z -w2 127.0.0.1 8000 && echo listener-up-$((9+9))", "listener-up-18").await;
     let mut a_term = alice.terminal(&a).await;
+    // Control: ping works in general, so "blocked" below means isolation.
     a_term
         .run(
-            &format!("nc -z -w3 {b_ip} 8000 && echo REACHED || echo peer-blocked"),
-            "peer-blocked",
+            "ping -c1 -W2 127.0.0.1 >/dev/null && echo ping-works-$((10+10))",
+            "ping-works-20",
         )
         .await;
     a_term
         .run(
-            &format!("ping -c1 -W2 {b_ip} >/dev/null && echo PINGED || echo ping-blocked"),
-            "ping-blocked",
+            &format!("nc -z -w3 {b_ip} 8000 && echo REACHED || echo peer-blocked-$((5+10))"),
+            "peer-blocked-15",
+        )
+        .await;
+    a_term
+        .run(
+            &format!(
+                "ping -c1 -W2 {b_ip} >/dev/null && echo PINGED || echo ping-blocked-$((6+10))"
+            ),
+            "ping-blocked-16",
         )
         .await;
     let port = app.addr.port();
     a_term
         .run(
-            &format!("curl -s -m3 http://{gateway}:{port}/healthz || echo server-unreachable"),
-            "server-unreachable",
+            &format!(
+                "curl -s -m3 http://{gateway}:{port}/healthz || echo server-unreachable-$((7+10))"
+            ),
+            "server-unreachable-17",
         )
         .await;
     a_term.close().await;

@@ -292,6 +292,7 @@ impl TestClient {
             screen: vt100::Parser::new(nonzero(24), nonzero(80), 0),
             raw: Vec::new(),
             text_messages: Vec::new(),
+            close_code: None,
         })
     }
 }
@@ -304,6 +305,8 @@ pub struct TestTerminal {
     pub raw: Vec<u8>,
     /// Control messages (JSON) the server sent.
     pub text_messages: Vec<String>,
+    /// The code of the server's close frame, once [`TestTerminal::closed`] saw one.
+    pub close_code: Option<u16>,
 }
 
 impl TestTerminal {
@@ -415,7 +418,11 @@ impl TestTerminal {
         loop {
             match tokio::time::timeout_at(deadline, self.socket.next()).await {
                 Ok(Some(Ok(Message::Text(text)))) => self.text_messages.push(text.to_string()),
-                Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => return true,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    self.close_code = frame.map(|f| u16::from(f.code));
+                    return true;
+                }
+                Ok(Some(Err(_))) | Ok(None) => return true,
                 Ok(Some(Ok(_))) => {}
                 Err(_) => return false,
             }

@@ -35,8 +35,15 @@
     el.hidden = !text;
   }
 
+  // The server takes messages of up to 64 KiB; a big paste goes in pieces.
+  const CHUNK = 16 * 1024;
   function send(data) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(data);
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    if (typeof data === "string" || data.length <= CHUNK) {
+      socket.send(data);
+      return;
+    }
+    for (let i = 0; i < data.length; i += CHUNK) socket.send(data.subarray(i, i + CHUNK));
   }
 
   function sendResize() {

@@ -44,7 +44,7 @@ fn options() -> Options {
 #[tokio::main]
 async fn main() {
     let options = options();
-    let docker = pathshala::sandbox::connect_docker()
+    let docker = pathshala::sandbox::connect_docker(None)
         .await
         .expect("Docker engine");
     let image = pathshala::sandbox::images::LAB_IMAGE;

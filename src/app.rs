@@ -31,7 +31,12 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         validate_instance(&config.instance)?;
         config.validate()?;
-        let sandboxes = Sandboxes::connect(&config.instance, config.sandbox.clone()).await?;
+        let sandboxes = Sandboxes::connect(
+            config.docker_host.as_deref(),
+            &config.instance,
+            config.sandbox.clone(),
+        )
+        .await?;
         let store = Arc::new(Store::open(&config.data_dir)?);
         let sessions = Sessions::start(sandboxes.clone(), store).await?;
         let listener = TcpListener::bind(config.listen)

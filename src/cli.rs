@@ -88,7 +88,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Images {
             command: ImagesCommand::Build { offline, force },
         } => {
-            let docker = sandbox::connect_docker().await?;
+            let docker = sandbox::connect_docker(config.docker_host.as_deref()).await?;
             images::build_all(&docker, &config.images, offline, force, &mut print_progress).await?;
             println!("images ready");
             Ok(())
@@ -98,7 +98,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: Config, no_build: bool) -> anyhow::Result<()> {
     if !no_build {
-        let docker = sandbox::connect_docker().await?;
+        let docker = sandbox::connect_docker(config.docker_host.as_deref()).await?;
         images::ensure(
             &docker,
             &config.images,

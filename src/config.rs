@@ -23,6 +23,9 @@ pub struct Config {
     /// Name of this server; its containers are labelled with it so that two servers on one
     /// Docker engine never touch each other's sandboxes.
     pub instance: String,
+    /// Docker engine to use, e.g. `unix:///var/run/docker.sock` or `tcp://10.0.0.2:2375`
+    /// [default: DOCKER_HOST, else the local socket].
+    pub docker_host: Option<String>,
     /// Public URLs (e.g. `https://lab.example.edu`) the server is reached at by name. IP
     /// addresses and `localhost` always work; a domain name must be listed (this stops DNS
     /// rebinding), and so must an origin a reverse proxy presents.
@@ -81,6 +84,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             instance: "default".into(),
+            docker_host: None,
             allowed_origins: Vec::new(),
             sandbox: SandboxConfig::default(),
             images: ImagesConfig::default(),

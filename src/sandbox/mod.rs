@@ -86,8 +86,12 @@ pub struct Sandboxes {
 impl Sandboxes {
     /// Connects to the local Docker engine (DOCKER_HOST or the default socket), agrees on an
     /// API version both sides speak, and prepares the isolated sandbox network.
-    pub async fn connect(instance: &str, limits: SandboxConfig) -> Result<Self, SandboxError> {
-        let docker = connect_docker().await?;
+    pub async fn connect(
+        docker_host: Option<&str>,
+        instance: &str,
+        limits: SandboxConfig,
+    ) -> Result<Self, SandboxError> {
+        let docker = connect_docker(docker_host).await?;
         let network_id = network::ensure(&docker, &limits.network, instance).await?;
         Ok(Self {
             docker,
@@ -135,8 +139,7 @@ impl Sandboxes {
         let created = match self.docker.create_container(Some(options), body).await {
             Ok(created) => created,
             // A 404 may mean a missing image or a missing network; say which.
-            Err(e) if self.docker.inspect_image(&self.limits.image).await.is_err() => {
-                tracing::debug!("create failed: {e}");
+            Err(e) if is_not_found(&e) && self.image_missing().await => {
                 return Err(SandboxError::ImageMissing {
                     image: self.limits.image.clone(),
                 });
@@ -156,6 +159,11 @@ impl Sandboxes {
             "sandbox started"
         );
         Ok(created.id)
+    }
+
+    /// True only when the engine answers that the sandbox image does not exist.
+    async fn image_missing(&self) -> bool {
+        matches!(self.docker.inspect_image(&self.limits.image).await, Err(e) if is_not_found(&e))
     }
 
     /// Restarts the container like a reboot: services get SIGTERM, then everything starts
@@ -265,10 +273,24 @@ impl Sandboxes {
     }
 }
 
-/// Connects to the engine named by DOCKER_HOST (or the local socket) and negotiates the API
-/// version, so older engines (API 1.41) work.
-pub async fn connect_docker() -> Result<Docker, SandboxError> {
-    let docker = Docker::connect_with_defaults().map_err(SandboxError::Connect)?;
+fn is_not_found(error: &bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// Connects to `host` (or the engine named by DOCKER_HOST, or the local socket) and
+/// negotiates the API version, so older engines (API 1.41) work.
+pub async fn connect_docker(host: Option<&str>) -> Result<Docker, SandboxError> {
+    let docker = match host {
+        Some(host) => Docker::connect_with_host(host),
+        None => Docker::connect_with_defaults(),
+    }
+    .map_err(SandboxError::Connect)?;
     docker
         .negotiate_version()
         .await

@@ -112,7 +112,7 @@ async fn a_sandbox_past_its_lifetime_is_removed_even_when_attached() {
 #[tokio::test]
 async fn start_up_removes_leftover_containers_of_this_instance_only() {
     let config = test_config();
-    let docker = pathshala::sandbox::connect_docker().await.unwrap();
+    let docker = pathshala::sandbox::connect_docker(None).await.unwrap();
     let leftover = make_container(&docker, &config.instance).await;
     let other_instance = format!("{}-other", config.instance);
     let foreign = make_container(&docker, &other_instance).await;

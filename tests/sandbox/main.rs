@@ -2,6 +2,7 @@
 //! a real SQLite file. Needs dockerd running and `pathshala images build` done.
 
 mod api;
+mod faults;
 mod isolation;
 mod lifecycle;
 #[allow(dead_code)]

@@ -60,7 +60,7 @@ impl TestApp {
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
-        let docker = pathshala::sandbox::connect_docker().await.unwrap();
+        let docker = pathshala::sandbox::connect_docker(None).await.unwrap();
         Self {
             addr,
             config,
@@ -143,7 +143,7 @@ async fn ensure_images() {
     static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     BUILT
         .get_or_init(|| async {
-            let docker = pathshala::sandbox::connect_docker()
+            let docker = pathshala::sandbox::connect_docker(None)
                 .await
                 .expect("dockerd runs");
             let config = Config::default();

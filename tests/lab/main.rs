@@ -7,21 +7,12 @@ mod support;
 
 use std::time::Duration;
 
-use support::{TestApp, TestTerminal};
-
-/// A new sandbox with an open terminal, ready at the prompt.
-async fn sandbox(app: &TestApp) -> (support::TestClient, String, TestTerminal) {
-    let mut browser = app.client();
-    let id = browser.create_session().await;
-    let mut terminal = browser.terminal(&id).await;
-    terminal.expect("learner@lab").await;
-    (browser, id, terminal)
-}
+use support::TestApp;
 
 #[tokio::test]
 async fn nginx_runs_at_boot_and_reloads_a_changed_config() {
     let app = TestApp::spawn().await;
-    let (_browser, _id, mut t) = sandbox(&app).await;
+    let (_browser, _id, mut t) = app.open_sandbox().await;
     // Booting takes a moment, as on a real server.
     t.run(
         "for i in $(seq 40); do systemctl is-active -q nginx && break; sleep 0.25; done; echo state=$(systemctl is-active nginx)",
@@ -94,7 +85,7 @@ WantedBy=multi-user.target
 #[tokio::test]
 async fn a_learner_written_unit_runs_restarts_and_survives_a_reboot() {
     let app = TestApp::spawn().await;
-    let (browser, id, mut t) = sandbox(&app).await;
+    let (browser, id, mut t) = app.open_sandbox().await;
     t.run(
         "sudo useradd --system tuition && sudo mkdir -p /srv/tuition && echo made-$((2*3))",
         "made-6",
@@ -157,7 +148,7 @@ async fn a_learner_written_unit_runs_restarts_and_survives_a_reboot() {
 #[tokio::test]
 async fn a_cron_entry_runs_within_its_minute() {
     let app = TestApp::spawn().await;
-    let (_browser, _id, mut t) = sandbox(&app).await;
+    let (_browser, _id, mut t) = app.open_sandbox().await;
     t.run(
         "echo '* * * * * date > /tmp/cron-ran' | crontab - && echo scheduled-$((7*7))",
         "scheduled-49",
@@ -172,7 +163,7 @@ async fn a_cron_entry_runs_within_its_minute() {
 #[tokio::test]
 async fn root_works_through_sudo_and_https_leaves_the_sandbox() {
     let app = TestApp::spawn().await;
-    let (_browser, _id, mut t) = sandbox(&app).await;
+    let (_browser, _id, mut t) = app.open_sandbox().await;
     t.run("whoami | tr a-z A-Z; sudo whoami | tr a-z A-Z", "ROOT")
         .await;
     t.run(
@@ -193,7 +184,7 @@ async fn root_works_through_sudo_and_https_leaves_the_sandbox() {
 #[tokio::test]
 async fn certbot_gets_a_certificate_from_pebble_that_nginx_serves() {
     let app = TestApp::spawn().await;
-    let (_browser, _id, mut t) = sandbox(&app).await;
+    let (_browser, _id, mut t) = app.open_sandbox().await;
     t.run("echo '127.0.0.1 tuition.test' | sudo tee -a /etc/hosts >/dev/null; sudo systemctl start pebble; echo pebble-$((2*11))", "pebble-22").await;
     t.run(
         "for i in $(seq 40); do curl -s https://localhost:14000/dir >/dev/null && break; sleep 0.25; done; echo acme-up-$((3*11))",

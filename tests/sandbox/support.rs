@@ -89,6 +89,15 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// A new browser with a new sandbox and its terminal open at the prompt.
+    pub async fn open_sandbox(&self) -> (TestClient, String, TestTerminal) {
+        let mut browser = self.client();
+        let id = browser.create_session().await;
+        let mut terminal = browser.terminal(&id).await;
+        terminal.expect("learner@lab").await;
+        (browser, id, terminal)
+    }
+
     /// A new browser, with no cookie yet.
     pub fn client(&self) -> TestClient {
         self.client_with_cookie(None)
@@ -118,16 +127,7 @@ impl TestApp {
 
     /// The container of a session, found by its label.
     pub async fn container_of(&self, session_id: &str) -> String {
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec![format!("pathshala.session={session_id}")],
-        )]);
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&filters)
-            .build();
-        let found = self.docker.list_containers(Some(options)).await.unwrap();
-        found[0].id.clone().unwrap()
+        labelled(&self.docker, &format!("pathshala.session={session_id}")).await[0].clone()
     }
 
     /// Removes everything this test's server made, even if the test failed half-way.
@@ -161,10 +161,12 @@ async fn ensure_images() {
 }
 
 pub async fn containers_of(docker: &Docker, instance: &str) -> Vec<String> {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![format!("pathshala.instance={instance}")],
-    )]);
+    labelled(docker, &format!("pathshala.instance={instance}")).await
+}
+
+/// Ids of every container, running or not, carrying `label` (`key=value`).
+async fn labelled(docker: &Docker, label: &str) -> Vec<String> {
+    let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&filters)

@@ -2,6 +2,7 @@
 //! disposable Linux machine (a hardened Docker container) with a live terminal in the browser.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod http;

@@ -1,6 +1,7 @@
 //! Sandboxes: one hardened Docker container per learner session. The only module that talks
 //! to the Docker Engine API (through bollard).
 
+mod exec;
 pub mod hardening;
 pub mod images;
 mod network;
@@ -17,6 +18,7 @@ use bollard::query_parameters::{
 
 use crate::config::SandboxConfig;
 
+pub use exec::Finished;
 pub use shell::{Shell, ShellOutput};
 
 /// Label carrying the session a container belongs to.
@@ -57,8 +59,10 @@ pub enum SandboxError {
     },
     #[error("starting a shell in the sandbox failed: {0}")]
     Exec(#[source] bollard::errors::Error),
-    #[error("the engine started the shell detached from its terminal")]
+    #[error("the engine started the program detached from its input and output")]
     ExecDetached,
+    #[error("the program in the sandbox did not finish within {0:?}")]
+    ExecTimeout(std::time::Duration),
     #[error("resizing the terminal failed: {0}")]
     Resize(#[source] bollard::errors::Error),
     #[error("setting up the sandbox network failed: {0}")]
@@ -260,6 +264,19 @@ impl Sandboxes {
             rows,
         )
         .await
+    }
+
+    /// Runs `argv` (no shell involved) as `user` in the container, feeding it `stdin`, and
+    /// waits for it to finish, at most `timeout`.
+    pub async fn run(
+        &self,
+        container_id: &str,
+        argv: &[&str],
+        user: &str,
+        stdin: &[u8],
+        timeout: std::time::Duration,
+    ) -> Result<Finished, SandboxError> {
+        exec::run(&self.docker, container_id, argv, user, stdin, timeout).await
     }
 
     /// Tells the shell's terminal its new size.

@@ -62,6 +62,7 @@ async fn main() {
         image_size / 1_000_000
     );
     let raw = raw_docker_floor(&docker, image, options.sessions).await;
+    let checks = check_round_trips(options.sessions.max(10)).await;
     let server = Server::start(options.sessions);
     let ours = pathshala_figures(&server, &options).await;
     let rss_idle = ours.rss_idle_kb;
@@ -87,6 +88,9 @@ async fn main() {
         ("reconnect -> screen redrawn", &ours.reconnect),
         ("keystroke echo, all sessions typing", &ours.echo),
         ("DELETE /api/sessions/{id} (204)", &ours.delete),
+        ("raw docker exec, on a booted sandbox", &checks.raw_exec),
+        ("a step's checks: 1 check, one round trip", &checks.one),
+        ("a step's checks: 10 checks, one round trip", &checks.ten),
     ] {
         let (p50, p95, p99) = percentiles(samples);
         println!("{name:<44}{p50:>10.1}{p95:>10.1}{p99:>10.1}");
@@ -94,11 +98,84 @@ async fn main() {
     let ratio = percentiles(&ours.first_prompt).0 / percentiles(&raw.floor).0;
     println!();
     println!("first prompt / raw floor (p50): {ratio:.2}x");
+    let check_ratio = percentiles(&checks.ten).0 / percentiles(&checks.raw_exec).0;
+    println!("10 checks / one raw exec (p50): {check_ratio:.2}x");
     println!(
         "server RSS with {} idle sandboxes: {:.1} MB",
         options.sessions,
         rss_idle as f64 / 1024.0
     );
+}
+
+struct CheckFigures {
+    raw_exec: Vec<f64>,
+    one: Vec<f64>,
+    ten: Vec<f64>,
+}
+
+/// Check latency on one booted lab sandbox: 1 and 10 checks, beside a raw exec of `true`.
+async fn check_round_trips(runs: usize) -> CheckFigures {
+    use pathshala::check::{self, Check, CheckSpec};
+    let instance = format!(
+        "bench-checks-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let sandboxes = pathshala::sandbox::Sandboxes::connect(None, &instance, Default::default())
+        .await
+        .expect("sandboxes");
+    let container = sandboxes
+        .create(&uuid::Uuid::new_v4().simple().to_string())
+        .await
+        .unwrap();
+    let boot = "for i in $(seq 80); do systemctl is-active -q nginx && break; sleep 0.25; done";
+    let long = Duration::from_secs(60);
+    sandboxes
+        .run(&container, &["bash", "-c", boot], "root", b"", long)
+        .await
+        .unwrap();
+    let kinds = [
+        serde_json::json!({"kind": "port", "port": 80}),
+        serde_json::json!({"kind": "file", "path": "/etc/nginx/nginx.conf", "content": {"contains": ["http"]}}),
+        serde_json::json!({"kind": "service", "name": "nginx", "active": true}),
+        serde_json::json!({"kind": "http", "url": "http://localhost/"}),
+        serde_json::json!({"kind": "process", "name": "nginx"}),
+        serde_json::json!({"kind": "package", "name": "nginx"}),
+        serde_json::json!({"kind": "user", "name": "learner"}),
+        serde_json::json!({"kind": "group", "name": "www-data"}),
+        serde_json::json!({"kind": "command", "run": "true", "exit": 0}),
+        serde_json::json!({"kind": "cron", "user": "root", "matches": "run-parts"}),
+    ];
+    let specs: Vec<CheckSpec> = kinds
+        .iter()
+        .map(|k| CheckSpec::new(serde_json::from_value::<Check>(k.clone()).unwrap()))
+        .collect();
+    let mut figures = CheckFigures {
+        raw_exec: vec![],
+        one: vec![],
+        ten: vec![],
+    };
+    for _ in 0..runs {
+        let t = Instant::now();
+        sandboxes
+            .run(&container, &["true"], "root", b"", long)
+            .await
+            .unwrap();
+        figures.raw_exec.push(ms(t));
+        let t = Instant::now();
+        check::run(&sandboxes, &container, &specs[..1])
+            .await
+            .unwrap();
+        figures.one.push(ms(t));
+        let t = Instant::now();
+        let results = check::run(&sandboxes, &container, &specs).await.unwrap();
+        figures.ten.push(ms(t));
+        assert!(
+            results.iter().all(|r| r.passed),
+            "benchmark checks must pass: {results:?}"
+        );
+    }
+    sandboxes.remove(&container).await.unwrap();
+    figures
 }
 
 struct RawFigures {

@@ -41,6 +41,21 @@ enum Command {
         #[command(subcommand)]
         command: ImagesCommand,
     },
+    /// Tools for lesson authors.
+    Lessons {
+        #[command(subcommand)]
+        command: LessonsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LessonsCommand {
+    /// Check lessons for mistakes: every problem with file:line:column. Exits non-zero if
+    /// any lesson is broken. PATH is a lesson folder or a folder of lessons.
+    Validate {
+        #[arg(default_value = "lessons")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,7 +108,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("images ready");
             Ok(())
         }
+        Command::Lessons {
+            command: LessonsCommand::Validate { path },
+        } => validate_lessons(&config, &path).await,
     }
+}
+
+/// `pathshala lessons validate`: prints every problem, returns an error if there were any.
+async fn validate_lessons(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    let (lessons, mut errors) = if path.join(crate::lesson::LESSON_FILE).is_file() {
+        match crate::lesson::load(path) {
+            Ok(lesson) => (vec![lesson], Vec::new()),
+            Err(errors) => (Vec::new(), errors),
+        }
+    } else {
+        crate::lesson::load_all(path)
+    };
+    let named: Vec<String> = lessons
+        .iter()
+        .filter_map(|l| l.image.as_ref().map(|i| i.name.clone()))
+        .collect();
+    if !named.is_empty() {
+        match sandbox::connect_docker(config.docker_host.as_deref()).await {
+            Ok(docker) => {
+                let missing = images::missing(&docker, named).await?;
+                errors.extend(crate::lesson::missing_images(&lessons, &missing));
+            }
+            Err(e) => eprintln!("warning: images not checked: {e}"),
+        }
+    }
+    for error in &errors {
+        eprintln!("{error}");
+    }
+    let broken: std::collections::BTreeSet<_> = errors.iter().map(|e| &e.file).collect();
+    let valid = lessons
+        .iter()
+        .filter(|l| !broken.contains(&l.dir.join(crate::lesson::LESSON_FILE)))
+        .count();
+    println!(
+        "{valid} lesson(s) valid, {} with problems ({} problem(s))",
+        broken.len(),
+        errors.len()
+    );
+    anyhow::ensure!(errors.is_empty(), "some lessons have problems");
+    Ok(())
 }
 
 async fn serve(config: Config, no_build: bool) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod lesson;
 pub mod sandbox;
 pub mod session;
 pub mod store;

@@ -112,6 +112,20 @@ pub async fn ensure(
     build_all(docker, config, false, false, progress).await
 }
 
+/// Which of `images` the engine does not have.
+pub async fn missing(
+    docker: &Docker,
+    images: impl IntoIterator<Item = String>,
+) -> Result<std::collections::BTreeSet<String>, ImageError> {
+    let mut missing = std::collections::BTreeSet::new();
+    for image in images {
+        if !exists(docker, &image).await? {
+            missing.insert(image);
+        }
+    }
+    Ok(missing)
+}
+
 /// The tag of the Debian base, e.g. `pathshala/base:bookworm`.
 pub fn base_tag(config: &ImagesConfig) -> String {
     format!("{BASE_REPOSITORY}:{}", config.suite)

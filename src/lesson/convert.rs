@@ -1,0 +1,427 @@
+//! From the author's YAML to a validated [`Lesson`], collecting every problem found.
+
+use std::path::Path;
+
+use serde_saphyr::{Location, Spanned};
+
+use super::error::did_you_mean;
+use super::raw::{RawCheck, RawLesson, RawStep, RawVar};
+use super::{ImageRef, Lesson, LessonError, Level, Step, Var};
+use crate::check::{Check, CheckSpec, DEFAULT_TIMEOUT_SECS};
+
+/// The check kinds, as keys of a check.
+const KINDS: [&str; 12] = [
+    "file", "command", "http", "port", "process", "service", "package", "user", "group", "cron",
+    "tls", "script",
+];
+
+/// Collects problems with their place in one file.
+struct Problems<'a> {
+    file: &'a Path,
+    found: Vec<LessonError>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, location: &Location, message: impl Into<String>) {
+        self.found.push(LessonError {
+            file: self.file.to_path_buf(),
+            line: location.line(),
+            column: location.column(),
+            message: message.into(),
+        });
+    }
+}
+
+pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Vec<LessonError>> {
+    let raw: RawLesson = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, &e)])?;
+    let mut problems = Problems {
+        file,
+        found: Vec::new(),
+    };
+    let level = Level::parse(&raw.level.value);
+    if level.is_none() {
+        problems.at(
+            &raw.level.referenced,
+            format!(
+                "level must be one of {}, not {:?}",
+                Level::NAMES.join(", "),
+                raw.level.value
+            ),
+        );
+    }
+    if raw.steps.is_empty() {
+        problems.at(&Location::UNKNOWN, "a lesson needs at least one step");
+    }
+    let vars = raw
+        .vars
+        .into_iter()
+        .filter_map(|(name, var)| convert_var(&mut problems, name, var))
+        .collect::<Vec<_>>();
+    let steps = raw
+        .steps
+        .into_iter()
+        .map(|step| convert_step(&mut problems, step))
+        .collect();
+    if let Some(setup) = &raw.setup
+        && setup.trim().is_empty()
+    {
+        problems.at(
+            &Location::UNKNOWN,
+            "setup is empty; remove it or add a script",
+        );
+    }
+    if !problems.found.is_empty() {
+        return Err(problems.found);
+    }
+    Ok(Lesson {
+        id: id.to_string(),
+        dir: dir.to_path_buf(),
+        title: raw.title,
+        summary: raw.summary,
+        track: raw.track,
+        level: level.unwrap_or(Level::Beginner),
+        minutes: raw.minutes,
+        image: raw.image.map(|i| ImageRef {
+            name: i.value,
+            line: i.referenced.line(),
+            column: i.referenced.column(),
+        }),
+        vars,
+        setup: raw.setup,
+        steps,
+    })
+}
+
+/// A YAML or shape error, with a "did you mean" for misspelt keys.
+fn yaml_error(file: &Path, error: &serde_saphyr::Error) -> LessonError {
+    let (line, column) = error
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let message = match error.without_snippet() {
+        serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } => match did_you_mean(field, expected) {
+            Some(guess) => format!("unknown key `{field}`; did you mean `{guess}`?"),
+            None => format!(
+                "unknown key `{field}`; expected one of: {}",
+                expected.join(", ")
+            ),
+        },
+        other => strip_location(&other.to_string()),
+    };
+    LessonError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// The library appends " at line L, column C"; we print the place first instead.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn convert_var(
+    problems: &mut Problems,
+    name: String,
+    var: Spanned<RawVar>,
+) -> Option<(String, Var)> {
+    let RawVar {
+        random_port,
+        pick,
+        random_password,
+        value,
+    } = var.value;
+    let given = [
+        random_port.is_some(),
+        pick.is_some(),
+        random_password.is_some(),
+        value.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        problems.at(
+            &var.referenced,
+            format!("var `{name}` needs exactly one of: random_port, pick, random_password, value"),
+        );
+        return None;
+    }
+    let converted = if let Some([low, high]) = random_port {
+        if low == 0 || low > high {
+            problems.at(
+                &var.referenced,
+                format!("var `{name}`: random_port needs [low, high] with 0 < low <= high"),
+            );
+            return None;
+        }
+        Var::RandomPort { low, high }
+    } else if let Some(words) = pick {
+        if words.is_empty() {
+            problems.at(
+                &var.referenced,
+                format!("var `{name}`: pick needs at least one word"),
+            );
+            return None;
+        }
+        Var::Pick(words)
+    } else if let Some(length) = random_password {
+        if !(8..=64).contains(&length) {
+            problems.at(
+                &var.referenced,
+                format!("var `{name}`: random_password length must be 8-64"),
+            );
+            return None;
+        }
+        Var::RandomPassword(length)
+    } else {
+        let template = value.unwrap_or_default();
+        check_template(
+            problems,
+            &var.referenced,
+            &format!("var `{name}`"),
+            &template,
+        );
+        Var::Value(template)
+    };
+    Some((name, converted))
+}
+
+fn convert_step(problems: &mut Problems, step: Spanned<RawStep>) -> Step {
+    let at = step.referenced;
+    let raw = step.value;
+    check_template(
+        problems,
+        &at,
+        &format!("the body of step {:?}", raw.title),
+        &raw.body,
+    );
+    for hint in &raw.hints {
+        check_template(
+            problems,
+            &at,
+            &format!("a hint of step {:?}", raw.title),
+            hint,
+        );
+    }
+    if raw.checks.is_empty() {
+        problems.at(
+            &at,
+            format!("step {:?} has no checks; add at least one", raw.title),
+        );
+    }
+    let checks = raw
+        .checks
+        .into_iter()
+        .filter_map(|check| convert_check(problems, check))
+        .collect();
+    Step {
+        title: raw.title,
+        body: raw.body,
+        watch: raw.watch,
+        hints: raw.hints,
+        solution: raw.solution,
+        preview: raw.preview,
+        checks,
+    }
+}
+
+fn convert_check(problems: &mut Problems, check: Spanned<RawCheck>) -> Option<CheckSpec> {
+    let at = check.referenced;
+    let RawCheck {
+        name,
+        fail,
+        timeout,
+        file,
+        command,
+        http,
+        port,
+        process,
+        service,
+        package,
+        user,
+        group,
+        cron,
+        tls,
+        script,
+    } = check.value;
+    let kinds: Vec<Check> = [
+        file.map(Check::File),
+        command.map(Check::Command),
+        http.map(Check::Http),
+        port.map(Check::Port),
+        process.map(Check::Process),
+        service.map(Check::Service),
+        package.map(Check::Package),
+        user.map(Check::User),
+        group.map(Check::Group),
+        cron.map(Check::Cron),
+        tls.map(Check::Tls),
+        script.map(Check::Script),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let [kind] = <[Check; 1]>::try_from(kinds)
+        .map_err(|kinds| {
+            let names: Vec<&str> = kinds.iter().map(Check::kind).collect();
+            let message = if names.is_empty() {
+                format!("a check needs one kind: {}", KINDS.join(", "))
+            } else {
+                format!("a check has one kind, this one has {}", names.join(" and "))
+            };
+            problems.at(&at, message);
+        })
+        .ok()?;
+    if let Some(fail) = &fail {
+        check_template(problems, &at, "a check's fail message", fail);
+    }
+    if timeout == Some(0) {
+        problems.at(&at, "a check's timeout must be at least 1 second");
+    }
+    Some(CheckSpec {
+        name: name.unwrap_or_else(|| kind.kind().to_string()),
+        fail,
+        timeout_secs: timeout.unwrap_or(DEFAULT_TIMEOUT_SECS),
+        check: kind,
+    })
+}
+
+/// Reports a template that does not parse, at the YAML value that holds it.
+fn check_template(problems: &mut Problems, at: &Location, what: &str, template: &str) {
+    let env = minijinja::Environment::new();
+    if let Err(e) = env.template_from_str(template) {
+        let line = e
+            .line()
+            .map(|l| format!(" (line {l} of the text)"))
+            .unwrap_or_default();
+        problems.at(
+            at,
+            format!(
+                "{what} is not a valid template{line}: {}",
+                e.detail().unwrap_or("syntax error")
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "\
+title: First steps
+summary: Files and folders on a server.
+track: foundations
+level: beginner
+minutes: 15
+vars:
+  port: { random_port: [8000, 8999] }
+  site: { value: \"app-{{ port }}\" }
+steps:
+  - title: Make a folder
+    body: Make `~/projects` for port {{ port }}.
+    hints: [Use mkdir.]
+    solution: mkdir ~/projects
+    checks:
+      - name: The folder exists
+        fail: \"No folder yet: {{ actual }}\"
+        file: { path: /home/learner/projects, type: directory }
+";
+
+    fn errors(text: &str) -> Vec<String> {
+        parse(
+            "demo",
+            Path::new("lessons/demo"),
+            Path::new("lessons/demo/lesson.yaml"),
+            text,
+        )
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    }
+
+    #[test]
+    fn a_good_lesson_loads() {
+        let lesson = parse("demo", Path::new("d"), Path::new("d/lesson.yaml"), GOOD).unwrap();
+        assert_eq!(lesson.steps[0].checks[0].name, "The folder exists");
+        assert_eq!(lesson.vars.len(), 2);
+        assert!(matches!(lesson.steps[0].checks[0].check, Check::File(_)));
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_its_place_and_a_suggestion() {
+        let text = GOOD.replace("minutes: 15", "minuts: 15");
+        assert_eq!(
+            errors(&text),
+            vec!["lessons/demo/lesson.yaml:5:1: unknown key `minuts`; did you mean `minutes`?"]
+        );
+    }
+
+    #[test]
+    fn a_misspelt_check_kind_is_caught_at_its_line() {
+        let text = GOOD.replace("file: { path", "fiel: { path");
+        let found = errors(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("lessons/demo/lesson.yaml:17:9:"),
+            "{found:?}"
+        );
+        assert!(found[0].contains("did you mean `file`?"), "{found:?}");
+    }
+
+    #[test]
+    fn every_semantic_problem_is_reported_not_just_the_first() {
+        let text = GOOD
+            .replace("level: beginner", "level: expert")
+            .replace(
+                "{ random_port: [8000, 8999] }",
+                "{ random_port: [9000, 8000] }",
+            )
+            .replace("hints: [Use mkdir.]", "hints: [\"Use {{ mkdir\"]")
+            .replace(
+                "file: { path: /home/learner/projects, type: directory }",
+                "file: { path: /x }\n        port: { port: 80 }",
+            );
+        let found = errors(&text);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(
+            found[0].contains(":4:8: level must be one of beginner, intermediate, advanced"),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains(":7:") && e.contains("random_port")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("a hint of step") && e.contains("not a valid template")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|e| e.contains("has file and port")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_and_broken_yaml_are_located() {
+        let wrong_type = errors(&GOOD.replace("minutes: 15", "minutes: fifteen"));
+        assert!(
+            wrong_type[0].starts_with("lessons/demo/lesson.yaml:5:10:"),
+            "{wrong_type:?}"
+        );
+        let broken = errors(&GOOD.replace("level: beginner", "level: [beginner"));
+        assert!(
+            broken[0].starts_with("lessons/demo/lesson.yaml:4:"),
+            "{broken:?}"
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! Lessons: folders under `lessons/` holding a `lesson.yaml`, loaded into validated types.
+//! Every problem is reported with file:line:column; a broken lesson never stops the others.
+
+mod convert;
+mod error;
+mod raw;
+
+use std::path::{Path, PathBuf};
+
+pub use error::LessonError;
+
+use crate::check::CheckSpec;
+
+/// The file every lesson folder holds.
+pub const LESSON_FILE: &str = "lesson.yaml";
+
+/// A validated lesson.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lesson {
+    /// The folder name.
+    pub id: String,
+    pub dir: PathBuf,
+    pub title: String,
+    pub summary: String,
+    pub track: String,
+    pub level: Level,
+    pub minutes: u32,
+    /// The image its sandboxes start from; `None` means the server's default.
+    pub image: Option<ImageRef>,
+    /// Per-learner values, in the order they are defined (later ones may use earlier ones).
+    pub vars: Vec<(String, Var)>,
+    /// Script run as root before the learner gets the shell.
+    pub setup: Option<String>,
+    pub steps: Vec<Step>,
+}
+
+/// An image name and where the lesson file names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub name: String,
+    pub line: u64,
+    pub column: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Beginner,
+    Intermediate,
+    Advanced,
+}
+
+impl Level {
+    pub const NAMES: [&'static str; 3] = ["beginner", "intermediate", "advanced"];
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "beginner" => Some(Self::Beginner),
+            "intermediate" => Some(Self::Intermediate),
+            "advanced" => Some(Self::Advanced),
+            _ => None,
+        }
+    }
+}
+
+/// How a per-learner value is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Var {
+    RandomPort { low: u16, high: u16 },
+    Pick(Vec<String>),
+    RandomPassword(usize),
+    Value(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub title: String,
+    /// Markdown, a template over the lesson's vars.
+    pub body: String,
+    /// Checks re-run by themselves every few seconds.
+    pub watch: bool,
+    pub hints: Vec<String>,
+    pub solution: Option<String>,
+    /// Ports inside the sandbox to open in the browser.
+    pub preview: Vec<u16>,
+    pub checks: Vec<CheckSpec>,
+}
+
+/// Loads the lesson in `dir` (its id is the folder name).
+pub fn load(dir: &Path) -> Result<Lesson, Vec<LessonError>> {
+    let file = dir.join(LESSON_FILE);
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        vec![LessonError {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the lesson: {e}"),
+        }]
+    })?;
+    let id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    convert::parse(&id, dir, &file, &text)
+}
+
+/// Loads every lesson folder under `root`, in id order: the good ones, and every problem
+/// of the broken ones.
+pub fn load_all(root: &Path) -> (Vec<Lesson>, Vec<LessonError>) {
+    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(root) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join(LESSON_FILE).is_file())
+            .collect(),
+        Err(e) => {
+            let error = LessonError {
+                file: root.to_path_buf(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read the lessons folder: {e}"),
+            };
+            return (Vec::new(), vec![error]);
+        }
+    };
+    dirs.sort();
+    let mut lessons = Vec::new();
+    let mut errors = Vec::new();
+    for dir in dirs {
+        match load(&dir) {
+            Ok(lesson) => lessons.push(lesson),
+            Err(mut found) => errors.append(&mut found),
+        }
+    }
+    (lessons, errors)
+}
+
+/// Errors for lessons naming an image in `missing` (images the engine does not have).
+pub fn missing_images(
+    lessons: &[Lesson],
+    missing: &std::collections::BTreeSet<String>,
+) -> Vec<LessonError> {
+    lessons
+        .iter()
+        .filter_map(|lesson| {
+            let image = lesson.image.as_ref()?;
+            missing.contains(&image.name).then(|| LessonError {
+                file: lesson.dir.join(LESSON_FILE),
+                line: image.line,
+                column: image.column,
+                message: format!(
+                    "image {:?} does not exist on this Docker engine; build it \
+                     (pathshala images build) or fix the name",
+                    image.name
+                ),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,81 @@
+//! The lesson file as authors write it (`lesson.yaml`), before validation. Unknown keys are
+//! errors; positions are kept where a later check needs to point at a line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::check::{
+    CommandCheck, CronCheck, FileCheck, GroupCheck, HttpCheck, PackageCheck, PortCheck,
+    ProcessCheck, ScriptCheck, ServiceCheck, TlsCheck, UserCheck,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLesson {
+    pub title: String,
+    pub summary: String,
+    pub track: String,
+    pub level: Spanned<String>,
+    pub minutes: u32,
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, Spanned<RawVar>>,
+    #[serde(default)]
+    pub setup: Option<String>,
+    pub steps: Vec<Spanned<RawStep>>,
+}
+
+/// A per-learner value: exactly one of the generators.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVar {
+    /// `[low, high]`: a TCP port in that range.
+    pub random_port: Option<[u16; 2]>,
+    /// One of these words.
+    pub pick: Option<Vec<String>>,
+    /// A password of this many letters and digits.
+    pub random_password: Option<usize>,
+    /// A template over the variables defined before this one.
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub title: String,
+    pub body: String,
+    #[serde(default)]
+    pub watch: bool,
+    #[serde(default)]
+    pub hints: Vec<String>,
+    #[serde(default)]
+    pub solution: Option<String>,
+    #[serde(default)]
+    pub preview: Vec<u16>,
+    #[serde(default)]
+    pub checks: Vec<Spanned<RawCheck>>,
+}
+
+/// A check: its name, failure message and time limit, and exactly one kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    pub name: Option<String>,
+    pub fail: Option<String>,
+    pub timeout: Option<u64>,
+    pub file: Option<FileCheck>,
+    pub command: Option<CommandCheck>,
+    pub http: Option<HttpCheck>,
+    pub port: Option<PortCheck>,
+    pub process: Option<ProcessCheck>,
+    pub service: Option<ServiceCheck>,
+    pub package: Option<PackageCheck>,
+    pub user: Option<UserCheck>,
+    pub group: Option<GroupCheck>,
+    pub cron: Option<CronCheck>,
+    pub tls: Option<TlsCheck>,
+    pub script: Option<ScriptCheck>,
+}

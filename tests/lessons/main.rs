@@ -1,0 +1,50 @@
+//! Author tools, run as an author would: the `pathshala` binary against lesson folders and
+//! the real Docker engine.
+
+use std::process::Command;
+
+fn validate(path: &str) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_pathshala"))
+        .args(["lessons", "validate", path])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("pathshala runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_shipped_lessons_are_valid() {
+    let (ok, stdout, stderr) = validate("lessons");
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("with problems (0 problem(s))"), "{stdout}");
+}
+
+#[test]
+fn a_lesson_naming_a_missing_image_is_a_located_load_error() {
+    let (ok, _, stderr) = validate("tests/fixtures/lessons/missing-image");
+    assert!(!ok);
+    assert!(
+        stderr.contains(
+            "tests/fixtures/lessons/missing-image/lesson.yaml:7:8: image \"pathshala/no-such-image:latest\" does not exist"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_broken_lesson_is_reported_and_the_good_one_still_counts() {
+    let (ok, stdout, stderr) = validate("tests/fixtures/lessons");
+    assert!(!ok);
+    assert!(
+        stdout.contains("1 lesson(s) valid, 2 with problems"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("typo/lesson.yaml:3:1: unknown key `sumary`; did you mean `summary`?"),
+        "{stderr}"
+    );
+}

@@ -56,6 +56,15 @@ enum LessonsCommand {
         #[arg(default_value = "lessons")]
         path: PathBuf,
     },
+    /// Prove lessons work: in fresh sandboxes, every check of each step must fail before
+    /// the step's solution runs and pass after it. Exits non-zero if any lesson fails.
+    Test {
+        #[arg(default_value = "lessons")]
+        path: PathBuf,
+        /// Lessons tried at the same time.
+        #[arg(long, default_value_t = 2)]
+        parallel: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,19 +120,94 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lessons {
             command: LessonsCommand::Validate { path },
         } => validate_lessons(&config, &path).await,
+        Command::Lessons {
+            command: LessonsCommand::Test { path, parallel },
+        } => test_lessons(&config, &path, parallel).await,
     }
 }
 
-/// `pathshala lessons validate`: prints every problem, returns an error if there were any.
-async fn validate_lessons(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
-    let (lessons, mut errors) = if path.join(crate::lesson::LESSON_FILE).is_file() {
+/// One lesson folder, or every lesson folder under `path`.
+fn load_lessons(
+    path: &std::path::Path,
+) -> (Vec<crate::lesson::Lesson>, Vec<crate::lesson::LessonError>) {
+    if path.join(crate::lesson::LESSON_FILE).is_file() {
         match crate::lesson::load(path) {
             Ok(lesson) => (vec![lesson], Vec::new()),
             Err(errors) => (Vec::new(), errors),
         }
     } else {
         crate::lesson::load_all(path)
-    };
+    }
+}
+
+/// `pathshala lessons test`: tries every lesson in fresh sandboxes, a few at a time.
+async fn test_lessons(
+    config: &Config,
+    path: &std::path::Path,
+    parallel: usize,
+) -> anyhow::Result<()> {
+    let (lessons, errors) = load_lessons(path);
+    for error in &errors {
+        eprintln!("{error}");
+    }
+    anyhow::ensure!(
+        errors.is_empty(),
+        "fix the lessons' problems first (pathshala lessons validate)"
+    );
+    let instance = format!(
+        "lesson-trials-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let sandboxes = sandbox::Sandboxes::connect(
+        config.docker_host.as_deref(),
+        &instance,
+        config.sandbox.clone(),
+    )
+    .await?;
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
+    let learner = config.sandbox.shell_user.clone();
+    let trials = lessons.into_iter().map(|lesson| {
+        let (sandboxes, permits, learner) = (sandboxes.clone(), permits.clone(), learner.clone());
+        tokio::spawn(async move {
+            let _permit = permits.acquire().await;
+            let started = std::time::Instant::now();
+            let report = crate::lesson::trial::run(&sandboxes, &lesson, &learner).await;
+            (report, started.elapsed())
+        })
+    });
+    let mut failed = 0;
+    for trial in futures_util::future::join_all(trials).await {
+        let (report, took) = trial?;
+        let verdict = if report.passed() { "PASS" } else { "FAIL" };
+        println!(
+            "{verdict} {} ({} steps, {:.1} s)",
+            report.id,
+            report.steps.len(),
+            took.as_secs_f64()
+        );
+        if let Some(reason) = &report.aborted {
+            println!("  stopped: {reason}");
+        }
+        for step in &report.steps {
+            let mark = if step.problems.is_empty() {
+                "ok  "
+            } else {
+                "FAIL"
+            };
+            println!("  {mark} {}", step.title);
+            for problem in &step.problems {
+                println!("       {problem}");
+            }
+        }
+        failed += usize::from(!report.passed());
+    }
+    anyhow::ensure!(failed == 0, "{failed} lesson(s) failed");
+    Ok(())
+}
+
+/// `pathshala lessons validate`: prints every problem, returns an error if there were any.
+async fn validate_lessons(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    let (lessons, mut errors) = load_lessons(path);
     let named: Vec<String> = lessons
         .iter()
         .filter_map(|l| l.image.as_ref().map(|i| i.name.clone()))

@@ -18,6 +18,20 @@ pub struct TextRule {
     pub matches: Option<String>,
 }
 
+/// A port number, or a template giving one (`"{{ app_port }}"`, per learner).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PortNumber {
+    Number(u16),
+    Template(String),
+}
+
+impl From<u16> for PortNumber {
+    fn from(port: u16) -> Self {
+        Self::Number(port)
+    }
+}
+
 /// One check of a sandbox's state; serialized for the probe with `kind` naming it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -110,7 +124,7 @@ pub struct HttpCheck {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortCheck {
-    pub port: u16,
+    pub port: PortNumber,
     #[serde(default = "yes", skip_serializing_if = "is_yes")]
     pub listening: bool,
 }
@@ -190,7 +204,7 @@ pub struct TlsCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     #[serde(default = "https_port")]
-    pub port: u16,
+    pub port: PortNumber,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -252,6 +266,6 @@ fn ok_status() -> u16 {
     200
 }
 
-fn https_port() -> u16 {
-    443
+fn https_port() -> PortNumber {
+    PortNumber::Number(443)
 }

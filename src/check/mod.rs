@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn failure_messages_use_the_authors_template() {
         let mut spec = CheckSpec::new(Check::Port(PortCheck {
-            port: 80,
+            port: 80.into(),
             listening: true,
         }));
         assert_eq!(

@@ -168,6 +168,7 @@ def listening_ports():
 
 
 def check_port(c, timeout):
+    c["port"] = int(c["port"])
     ports = listening_ports()
     listening = c["port"] in ports
     shown = ", ".join(str(p) for p in sorted(ports)) or "none"
@@ -311,7 +312,7 @@ def check_tls(c, timeout):
         cert = ssl._ssl._test_decode_cert(c["file"])
         where = c["file"]
     else:
-        host, port = c["host"], c.get("port", 443)
+        host, port = c["host"], int(c.get("port", 443))
         where = "%s:%d" % (host, port)
         context = ssl.create_default_context(cafile=c.get("ca_file"))
         if not c.get("ca_file") and c.get("verify") is False:

@@ -4,6 +4,8 @@
 mod convert;
 mod error;
 mod raw;
+pub mod render;
+pub mod trial;
 
 use std::path::{Path, PathBuf};
 

@@ -125,12 +125,22 @@ impl Sandboxes {
 
     /// Creates and starts the container for `session_id`; on failure nothing is left behind.
     pub async fn create(&self, session_id: &str) -> Result<String, SandboxError> {
+        self.create_from(session_id, None).await
+    }
+
+    /// Like [`Sandboxes::create`], from `image` instead of the configured one (a lesson's).
+    pub async fn create_from(
+        &self,
+        session_id: &str,
+        image: Option<&str>,
+    ) -> Result<String, SandboxError> {
+        let image = image.unwrap_or(&self.limits.image);
         let labels = HashMap::from([
             (SESSION_LABEL.to_string(), session_id.to_string()),
             (INSTANCE_LABEL.to_string(), self.instance.clone()),
         ]);
         let body = ContainerCreateBody {
-            image: Some(self.limits.image.clone()),
+            image: Some(image.to_string()),
             hostname: Some(HOSTNAME.into()),
             env: Some(vec!["LANG=C.UTF-8".into()]),
             labels: Some(labels),
@@ -143,9 +153,9 @@ impl Sandboxes {
         let created = match self.docker.create_container(Some(options), body).await {
             Ok(created) => created,
             // A 404 may mean a missing image or a missing network; say which.
-            Err(e) if is_not_found(&e) && self.image_missing().await => {
+            Err(e) if is_not_found(&e) && self.image_missing(image).await => {
                 return Err(SandboxError::ImageMissing {
-                    image: self.limits.image.clone(),
+                    image: image.to_string(),
                 });
             }
             Err(e) => return Err(SandboxError::Create(e)),
@@ -166,8 +176,8 @@ impl Sandboxes {
     }
 
     /// True only when the engine answers that the sandbox image does not exist.
-    async fn image_missing(&self) -> bool {
-        matches!(self.docker.inspect_image(&self.limits.image).await, Err(e) if is_not_found(&e))
+    async fn image_missing(&self, image: &str) -> bool {
+        matches!(self.docker.inspect_image(image).await, Err(e) if is_not_found(&e))
     }
 
     /// Restarts the container like a reboot: services get SIGTERM, then everything starts

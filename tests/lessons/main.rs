@@ -4,8 +4,12 @@
 use std::process::Command;
 
 fn validate(path: &str) -> (bool, String, String) {
+    pathshala(&["lessons", "validate", path])
+}
+
+fn pathshala(args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_pathshala"))
-        .args(["lessons", "validate", path])
+        .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("pathshala runs");
@@ -46,5 +50,27 @@ fn every_broken_lesson_is_reported_and_the_good_one_still_counts() {
     assert!(
         stderr.contains("typo/lesson.yaml:3:1: unknown key `sumary`; did you mean `summary`?"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn lesson_ci_passes_the_shipped_lessons_in_real_sandboxes() {
+    let (ok, stdout, stderr) = pathshala(&["lessons", "test", "lessons"]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("PASS first-steps"), "{stdout}");
+}
+
+#[test]
+fn lesson_ci_catches_accidental_passes_and_solutions_that_do_not_work() {
+    let (ok, stdout, _) = pathshala(&["lessons", "test", "tests/fixtures/trials/accidental"]);
+    assert!(!ok);
+    assert!(stdout.contains("FAIL accidental"), "{stdout}");
+    assert!(
+        stdout.contains("check \"/etc exists\" already passes before the solution"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("check \"/tmp/done exists\" fails after the solution: expected /tmp/done exists, found no such file or directory"),
+        "{stdout}"
     );
 }

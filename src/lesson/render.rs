@@ -1,0 +1,130 @@
+//! Per-learner values: each learner gets their own ports, names and passwords, and the
+//! lesson's text, checks, setup and solutions are rendered with them.
+
+use std::collections::BTreeMap;
+
+use minijinja::Environment;
+
+use super::{Lesson, Var};
+use crate::check::CheckSpec;
+
+/// A learner's values for a lesson's vars, by name.
+pub type Values = BTreeMap<String, String>;
+
+/// Letters and digits a generated password is made of (no look-alikes: 0/O, 1/l/I).
+const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// Makes a fresh set of values for `lesson`; `value` vars see the ones defined before them.
+pub fn generate(lesson: &Lesson) -> Values {
+    let mut values = Values::new();
+    for (name, var) in &lesson.vars {
+        let value = match var {
+            Var::RandomPort { low, high } => {
+                let span = u128::from(*high - *low) + 1;
+                (u128::from(*low) + random() % span).to_string()
+            }
+            Var::Pick(words) => words[(random() % words.len() as u128) as usize].clone(),
+            Var::RandomPassword(length) => (0..*length)
+                .map(|_| {
+                    PASSWORD_ALPHABET[(random() % PASSWORD_ALPHABET.len() as u128) as usize] as char
+                })
+                .collect(),
+            Var::Value(template) => render(template, &values),
+        };
+        values.insert(name.clone(), value);
+    }
+    values
+}
+
+/// Renders one text with the learner's values. Templates were checked when the lesson
+/// loaded; should one still fail, the text is shown as written rather than lost.
+pub fn render(template: &str, values: &Values) -> String {
+    Environment::new()
+        .render_str(template, values)
+        .unwrap_or_else(|_| template.to_string())
+}
+
+/// The checks with every text field rendered with the learner's values.
+pub fn render_checks(checks: &[CheckSpec], values: &Values) -> Vec<CheckSpec> {
+    checks
+        .iter()
+        .map(|spec| {
+            let mut json = serde_json::to_value(spec).unwrap_or_default();
+            render_strings(&mut json, values);
+            serde_json::from_value(json).unwrap_or_else(|_| spec.clone())
+        })
+        .collect()
+}
+
+fn render_strings(value: &mut serde_json::Value, values: &Values) {
+    match value {
+        serde_json::Value::String(text) if text.contains("{{") || text.contains("{%") => {
+            *text = render(text, values);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| render_strings(v, values)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| render_strings(v, values)),
+        _ => {}
+    }
+}
+
+/// 128 random bits (from the operating system, through UUID v4 generation).
+fn random() -> u128 {
+    uuid::Uuid::new_v4().as_u128()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Check, PortCheck};
+
+    fn lesson(vars: Vec<(&str, Var)>) -> Lesson {
+        Lesson {
+            id: "t".into(),
+            dir: "t".into(),
+            title: String::new(),
+            summary: String::new(),
+            track: String::new(),
+            level: super::super::Level::Beginner,
+            minutes: 1,
+            image: None,
+            vars: vars.into_iter().map(|(n, v)| (n.to_string(), v)).collect(),
+            setup: None,
+            steps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn values_follow_their_generators() {
+        let lesson = lesson(vec![
+            (
+                "port",
+                Var::RandomPort {
+                    low: 8000,
+                    high: 8009,
+                },
+            ),
+            ("who", Var::Pick(vec!["asha".into()])),
+            ("secret", Var::RandomPassword(16)),
+            ("site", Var::Value("{{ who }}-{{ port }}.test".into())),
+        ]);
+        let values = generate(&lesson);
+        let port: u16 = values["port"].parse().unwrap();
+        assert!((8000..=8009).contains(&port));
+        assert_eq!(values["secret"].len(), 16);
+        assert_eq!(values["site"], format!("asha-{port}.test"));
+        // Two learners rarely share a password.
+        assert_ne!(generate(&lesson)["secret"], values["secret"]);
+    }
+
+    #[test]
+    fn checks_are_rendered_with_the_learners_values() {
+        let values = Values::from([("port".to_string(), "8123".to_string())]);
+        let mut spec = CheckSpec::new(Check::Port(PortCheck {
+            port: 80.into(),
+            listening: true,
+        }));
+        spec.name = "port {{ port }} is open".into();
+        let rendered = render_checks(&[spec], &values);
+        assert_eq!(rendered[0].name, "port 8123 is open");
+    }
+}

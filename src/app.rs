@@ -42,8 +42,9 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let catalog = load_catalog(&config, &sandboxes).await;
         let (stopping, stop_rx) = watch::channel(false);
-        let state = crate::http::state(Arc::new(config), sandboxes, sessions, stop_rx);
+        let state = crate::http::state(Arc::new(config), sandboxes, sessions, catalog, stop_rx);
         Ok(Self {
             listener,
             state,
@@ -85,6 +86,31 @@ impl Application {
         sessions.persist_activity()?;
         Ok(())
     }
+}
+
+/// Loads the lessons; a broken lesson, or one whose image is missing, is skipped with a
+/// logged reason and the rest are served.
+async fn load_catalog(config: &Config, sandboxes: &Sandboxes) -> crate::lesson::Catalog {
+    let (lessons, errors) = crate::lesson::load_all(&config.lessons_dir);
+    for error in &errors {
+        tracing::warn!("skipping a broken lesson: {error}");
+    }
+    let named = lessons
+        .iter()
+        .filter_map(|l| l.image.as_ref().map(|i| i.name.clone()));
+    let missing = crate::sandbox::images::missing(sandboxes.docker(), named)
+        .await
+        .unwrap_or_default();
+    let unusable = crate::lesson::missing_images(&lessons, &missing);
+    for error in &unusable {
+        tracing::warn!("skipping a lesson: {error}");
+    }
+    let lessons: Vec<_> = lessons
+        .into_iter()
+        .filter(|l| l.image.as_ref().is_none_or(|i| !missing.contains(&i.name)))
+        .collect();
+    tracing::info!("serving {} lesson(s)", lessons.len());
+    crate::lesson::Catalog::new(lessons)
 }
 
 /// Instance names go into container names and labels.

@@ -20,6 +20,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the SQLite database and other state live.
     pub data_dir: PathBuf,
+    /// Folder of lessons, one sub-folder with a `lesson.yaml` each.
+    pub lessons_dir: PathBuf,
     /// Name of this server; its containers are labelled with it so that two servers on one
     /// Docker engine never touch each other's sandboxes.
     pub instance: String,
@@ -83,6 +85,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
+            lessons_dir: PathBuf::from("lessons"),
             instance: "default".into(),
             docker_host: None,
             allowed_origins: Vec::new(),

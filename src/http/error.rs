@@ -18,6 +18,8 @@ pub enum ApiError {
     Session(#[from] SessionError),
     #[error("{0}")]
     BadRequest(String),
+    #[error("no lesson named {0:?}")]
+    NoLesson(String),
     #[error("requests from other websites are refused")]
     ForeignOrigin,
     #[error(
@@ -40,7 +42,9 @@ impl IntoResponse for ApiError {
             ApiError::ForeignOrigin | ApiError::UnknownHost => {
                 (StatusCode::FORBIDDEN, self.to_string())
             }
-            ApiError::Session(SessionError::NotFound) => (StatusCode::NOT_FOUND, self.to_string()),
+            ApiError::Session(SessionError::NotFound) | ApiError::NoLesson(_) => {
+                (StatusCode::NOT_FOUND, self.to_string())
+            }
             ApiError::Session(SessionError::Full { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, self.to_string())
             }
@@ -53,6 +57,13 @@ impl IntoResponse for ApiError {
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "the sandbox engine is not answering; try again shortly".to_string(),
+                )
+            }
+            ApiError::Session(SessionError::Setup(_)) => {
+                tracing::error!("{self}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "this lesson's sandbox could not be prepared; tell your instructor".to_string(),
                 )
             }
             ApiError::Session(SessionError::Store(_) | SessionError::Interrupted(_)) => {

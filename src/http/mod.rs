@@ -4,6 +4,7 @@ mod assets;
 mod error;
 mod guard;
 mod health;
+mod lessons;
 mod owner;
 mod pages;
 mod sessions;
@@ -12,7 +13,7 @@ mod terminal;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub use error::ApiError;
 pub use owner::OWNER_COOKIE;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Terminal connections open now.
     pub connections: tokio::sync::watch::Sender<usize>,
+    /// The lessons on offer.
+    pub catalog: Arc<crate::lesson::Catalog>,
 }
 
 /// Every route of the server, in one table.
@@ -40,17 +43,17 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::show_playground))
         .route("/assets/{name}", get(assets::serve_asset))
         .route("/healthz", get(health::show_health))
-        .route(
-            "/api/sessions",
-            axum::routing::post(sessions::create_session),
-        )
+        .route("/api/lessons", get(lessons::list_lessons))
+        .route("/api/lessons/{id}", get(lessons::show_lesson))
+        .route("/api/sessions/{id}/check", post(lessons::check_step))
+        .route("/api/sessions", post(sessions::create_session))
         .route(
             "/api/sessions/{id}",
             get(sessions::show_session).delete(sessions::delete_session),
         )
         .route(
             "/api/sessions/{id}/restart",
-            axum::routing::post(sessions::restart_session),
+            post(sessions::restart_session),
         )
         .route("/api/sessions/{id}/terminal", get(terminal::open_terminal))
         .layer(axum::middleware::from_fn_with_state(
@@ -65,6 +68,7 @@ pub fn state(
     config: Arc<Config>,
     sandboxes: Sandboxes,
     sessions: Sessions,
+    catalog: crate::lesson::Catalog,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> AppState {
     AppState {
@@ -74,6 +78,7 @@ pub fn state(
         templates: Arc::new(pages::templates()),
         stopping,
         connections: tokio::sync::watch::Sender::new(0),
+        catalog: Arc::new(catalog),
     }
 }
 

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::ApiError;
 use super::owner::{Owner, set_cookie};
-use crate::session::{OwnerToken, Session};
+use crate::lesson::render;
+use crate::session::{LessonStart, OwnerToken, Session, SessionLesson};
 
 /// Body of `POST /api/sessions`; may be empty.
 #[derive(Debug, Default, Deserialize)]
@@ -29,6 +30,62 @@ pub struct SessionView {
     idle_timeout_secs: u64,
     terminal_url: String,
     attached_terminals: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lesson: Option<LessonView>,
+}
+
+/// The session's lesson, its texts rendered with the learner's own values.
+#[derive(Debug, Serialize)]
+pub struct LessonView {
+    id: String,
+    title: String,
+    steps: Vec<StepView>,
+    passed_steps: Vec<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepView {
+    title: String,
+    /// Markdown.
+    body: String,
+    hints: Vec<String>,
+    watch: bool,
+    preview: Vec<u16>,
+    checks: Vec<String>,
+}
+
+fn lesson_view(session: &Session, state: &AppState) -> Option<LessonView> {
+    let taken = session.lesson.as_ref()?;
+    let lesson = state.catalog.get(&taken.id)?;
+    let values = &taken.values;
+    let steps = lesson
+        .steps
+        .iter()
+        .map(|step| StepView {
+            title: render::render(&step.title, values),
+            body: render::render(&step.body, values),
+            hints: step
+                .hints
+                .iter()
+                .map(|h| render::render(h, values))
+                .collect(),
+            watch: step.watch,
+            preview: step.preview.clone(),
+            checks: render::render_checks(&step.checks, values)
+                .into_iter()
+                .map(|c| c.name)
+                .collect(),
+        })
+        .collect();
+    Some(LessonView {
+        id: lesson.id.clone(),
+        title: lesson.title.clone(),
+        steps,
+        passed_steps: state
+            .sessions
+            .passed_steps_of(session, &lesson.id)
+            .unwrap_or_default(),
+    })
 }
 
 impl SessionView {
@@ -42,8 +99,37 @@ impl SessionView {
             idle_timeout_secs: limits.idle_timeout_secs,
             terminal_url: format!("/api/sessions/{}/terminal", session.id),
             attached_terminals: session.terminal.attached(),
+            lesson: lesson_view(session, state),
         }
     }
+}
+
+/// Parses a JSON body, treating an empty one as all defaults.
+pub fn json_or_default<T: Default + serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// What a session for `lesson_id` needs: the learner's own values, and the image and setup.
+fn lesson_start(state: &AppState, lesson_id: &str) -> Result<LessonStart, ApiError> {
+    let lesson = state
+        .catalog
+        .get(lesson_id)
+        .ok_or_else(|| ApiError::NoLesson(lesson_id.to_string()))?;
+    let values = render::generate(lesson);
+    Ok(LessonStart {
+        setup: lesson.setup.as_ref().map(|s| render::render(s, &values)),
+        image: lesson.image.as_ref().map(|i| i.name.clone()),
+        lesson: SessionLesson {
+            id: lesson.id.clone(),
+            values,
+        },
+    })
 }
 
 pub async fn create_session(
@@ -51,18 +137,14 @@ pub async fn create_session(
     Owner(owner): Owner,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request: CreateSession = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateSession::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
-    };
-    if let Some(lesson) = request.lesson {
-        return Err(ApiError::BadRequest(format!("no lesson named {lesson:?}")));
-    }
+    let request: CreateSession = json_or_default(&body)?;
+    let lesson = request
+        .lesson
+        .map(|id| lesson_start(&state, &id))
+        .transpose()?;
     let fresh = owner.is_none();
     let token = owner.unwrap_or_else(OwnerToken::generate);
-    let session = state.sessions.create(&token).await?;
+    let session = state.sessions.create(&token, lesson).await?;
     let mut response = (
         StatusCode::CREATED,
         Json(SessionView::new(&session, &state)),

@@ -136,6 +136,24 @@ pub fn load_all(root: &Path) -> (Vec<Lesson>, Vec<LessonError>) {
     (lessons, errors)
 }
 
+/// The lessons a server offers, by id.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub lessons: std::collections::BTreeMap<String, Lesson>,
+}
+
+impl Catalog {
+    pub fn new(lessons: Vec<Lesson>) -> Self {
+        Self {
+            lessons: lessons.into_iter().map(|l| (l.id.clone(), l)).collect(),
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Lesson> {
+        self.lessons.get(id)
+    }
+}
+
 /// Errors for lessons naming an image in `missing` (images the engine does not have).
 pub fn missing_images(
     lessons: &[Lesson],

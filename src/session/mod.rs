@@ -5,7 +5,7 @@ mod id;
 mod lifecycle;
 pub mod terminal;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 pub use id::{OwnerToken, SessionId};
@@ -25,6 +25,8 @@ pub enum SessionError {
     NotFound,
     #[error("creating the sandbox was interrupted: {0}")]
     Interrupted(String),
+    #[error("the lesson's setup failed: {0}")]
+    Setup(String),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
@@ -39,9 +41,36 @@ pub struct Session {
     /// Unix seconds.
     pub created_at: i64,
     pub terminal: Terminal,
+    /// The lesson this sandbox is for, with the learner's own values.
+    pub lesson: Option<SessionLesson>,
 }
 
+/// A lesson a session was started for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLesson {
+    pub id: String,
+    /// The learner's values for the lesson's vars.
+    pub values: BTreeMap<String, String>,
+}
+
+/// What a new session for a lesson needs: the lesson, its image, and its setup script
+/// already rendered with the learner's values.
+#[derive(Debug, Clone)]
+pub struct LessonStart {
+    pub lesson: SessionLesson,
+    pub image: Option<String>,
+    pub setup: Option<String>,
+}
+
+/// How long a lesson's setup script may run before the session is given up.
+const SETUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 impl Session {
+    /// The hash of the owner's token: the key of their progress.
+    pub fn owner_hash(&self) -> &str {
+        &self.owner_hash
+    }
+
     pub fn state(&self) -> &'static str {
         match *self.terminal.state().borrow() {
             TerminalState::Running => "running",
@@ -112,13 +141,17 @@ impl Sessions {
     /// Creates a sandbox for `owner`, or says the server is full. The work runs in its own
     /// task, so a client that hangs up half-way cannot leave a container unrecorded, and the
     /// slot it reserved is released however the creation ends.
-    pub async fn create(&self, owner: &OwnerToken) -> Result<Arc<Session>, SessionError> {
+    pub async fn create(
+        &self,
+        owner: &OwnerToken,
+        lesson: Option<LessonStart>,
+    ) -> Result<Arc<Session>, SessionError> {
         let slot = self.reserve_slot()?;
         let sessions = self.clone();
         let owner = owner.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            sessions.create_reserved(&owner).await
+            sessions.create_reserved(&owner, lesson).await
         })
         .await
         .unwrap_or_else(|e| Err(SessionError::Interrupted(e.to_string())))
@@ -134,20 +167,38 @@ impl Sessions {
         Ok(Slot(self.clone()))
     }
 
-    async fn create_reserved(&self, owner: &OwnerToken) -> Result<Arc<Session>, SessionError> {
+    async fn create_reserved(
+        &self,
+        owner: &OwnerToken,
+        lesson: Option<LessonStart>,
+    ) -> Result<Arc<Session>, SessionError> {
         let id = SessionId::new();
-        let container_id = self.inner.sandboxes.create(id.as_str()).await?;
+        let sandboxes = &self.inner.sandboxes;
+        let image = lesson.as_ref().and_then(|l| l.image.as_deref());
+        let container_id = sandboxes.create_from(id.as_str(), image).await?;
+        if let Some(setup) = lesson.as_ref().and_then(|l| l.setup.as_deref())
+            && let Err(e) = run_setup(sandboxes, &container_id, setup).await
+        {
+            // Best effort: the setup failure is the one worth reporting.
+            let _ = sandboxes.remove(&container_id).await;
+            return Err(e);
+        }
         let now = unix_now();
+        let lesson = lesson.map(|l| l.lesson);
         let stored = StoredSession {
             id: id.to_string(),
             owner_hash: owner.hash(),
             container_id: container_id.clone(),
             created_at: now,
             last_active: now,
+            lesson_id: lesson.as_ref().map(|l| l.id.clone()),
+            lesson_values: lesson
+                .as_ref()
+                .map(|l| serde_json::to_string(&l.values).unwrap_or_default()),
         };
         if let Err(e) = self.inner.store.insert_session(&stored) {
             // Without a record the sandbox could not be re-adopted or cleaned up later.
-            let _ = self.inner.sandboxes.remove(&container_id).await;
+            let _ = sandboxes.remove(&container_id).await;
             return Err(e.into());
         }
         Ok(self.adopt(stored))
@@ -161,12 +212,20 @@ impl Sessions {
             stored.container_id.clone(),
             stored.last_active,
         );
+        let lesson = stored.lesson_id.map(|id| SessionLesson {
+            id,
+            values: stored
+                .lesson_values
+                .and_then(|v| serde_json::from_str(&v).ok())
+                .unwrap_or_default(),
+        });
         let session = Arc::new(Session {
             id: id.clone(),
             owner_hash: stored.owner_hash,
             container_id: stored.container_id,
             created_at: stored.created_at,
             terminal,
+            lesson,
         });
         self.live().sessions.insert(id, session.clone());
         session
@@ -209,6 +268,39 @@ impl Sessions {
         session.terminal.close(reason);
         self.inner.store.delete_session(id.as_str())?;
         Ok(())
+    }
+
+    /// Records that the session's owner passed `step` of the session's lesson.
+    pub fn record_pass(&self, session: &Session, step: usize) -> Result<(), SessionError> {
+        if let Some(lesson) = &session.lesson {
+            self.inner
+                .store
+                .record_pass(&session.owner_hash, &lesson.id, step, unix_now())?;
+        }
+        Ok(())
+    }
+
+    /// The steps of `lesson` that `owner` has passed.
+    pub fn passed_steps(
+        &self,
+        owner: &OwnerToken,
+        lesson: &str,
+    ) -> Result<Vec<usize>, SessionError> {
+        Ok(self.inner.store.passed_steps(&owner.hash(), lesson)?)
+    }
+
+    /// The steps of `lesson` that the owner of `session` has passed.
+    pub fn passed_steps_of(
+        &self,
+        session: &Session,
+        lesson: &str,
+    ) -> Result<Vec<usize>, SessionError> {
+        Ok(self.inner.store.passed_steps(&session.owner_hash, lesson)?)
+    }
+
+    /// The sandboxes this server runs sessions in (for checks).
+    pub fn sandboxes(&self) -> &Sandboxes {
+        &self.inner.sandboxes
     }
 
     /// Number of live sessions.
@@ -256,4 +348,30 @@ impl Sessions {
         self.inner.store.touch_sessions(&activity)?;
         Ok(())
     }
+}
+
+/// Runs a lesson's setup script as root, before the learner gets the shell.
+async fn run_setup(
+    sandboxes: &Sandboxes,
+    container_id: &str,
+    setup: &str,
+) -> Result<(), SessionError> {
+    let done = sandboxes
+        .run(
+            container_id,
+            &["bash", "-e", "-c", setup],
+            "root",
+            b"",
+            SETUP_TIMEOUT,
+        )
+        .await?;
+    if done.exit_code == Some(0) {
+        return Ok(());
+    }
+    let output = String::from_utf8_lossy(&done.stderr);
+    Err(SessionError::Setup(format!(
+        "exit status {}: {}",
+        done.exit_code.unwrap_or(-1),
+        output.trim()
+    )))
 }

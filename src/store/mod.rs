@@ -6,13 +6,24 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 1] = ["CREATE TABLE sessions (
+const MIGRATIONS: [&str; 2] = [
+    "CREATE TABLE sessions (
         id           TEXT PRIMARY KEY,
         owner_hash   TEXT NOT NULL,
         container_id TEXT NOT NULL,
         created_at   INTEGER NOT NULL,
         last_active  INTEGER NOT NULL
-    ) STRICT;"];
+    ) STRICT;",
+    "ALTER TABLE sessions ADD COLUMN lesson_id TEXT;
+     ALTER TABLE sessions ADD COLUMN lesson_values TEXT;
+     CREATE TABLE progress (
+        owner_hash TEXT NOT NULL,
+        lesson_id  TEXT NOT NULL,
+        step       INTEGER NOT NULL,
+        passed_at  INTEGER NOT NULL,
+        PRIMARY KEY (owner_hash, lesson_id, step)
+     ) STRICT;",
+];
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +52,10 @@ pub struct StoredSession {
     pub created_at: i64,
     /// Unix seconds.
     pub last_active: i64,
+    /// The lesson the session is for, if any.
+    pub lesson_id: Option<String>,
+    /// The learner's values for the lesson's vars, as JSON.
+    pub lesson_values: Option<String>,
 }
 
 /// The database. Queries are short, so one connection behind a mutex is enough.
@@ -75,14 +90,17 @@ impl Store {
 
     pub fn insert_session(&self, s: &StoredSession) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT INTO sessions (id, owner_hash, container_id, created_at, last_active)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO sessions (id, owner_hash, container_id, created_at, last_active,
+                                   lesson_id, lesson_values)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 s.id,
                 s.owner_hash,
                 s.container_id,
                 s.created_at,
-                s.last_active
+                s.last_active,
+                s.lesson_id,
+                s.lesson_values
             ],
         )?;
         Ok(())
@@ -98,7 +116,8 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                "SELECT id, owner_hash, container_id, created_at, last_active
+                "SELECT id, owner_hash, container_id, created_at, last_active, lesson_id,
+                        lesson_values
                  FROM sessions WHERE id = ?1",
                 params![id],
                 row_to_session,
@@ -109,7 +128,9 @@ impl Store {
     pub fn sessions(&self) -> Result<Vec<StoredSession>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, owner_hash, container_id, created_at, last_active FROM sessions",
+            "SELECT id, owner_hash, container_id, created_at, last_active, lesson_id,
+                    lesson_values
+             FROM sessions",
         )?;
         let rows = stmt.query_map([], row_to_session)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -130,6 +151,38 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records that `owner` passed `step` of `lesson` (the first time counts).
+    pub fn record_pass(
+        &self,
+        owner_hash: &str,
+        lesson: &str,
+        step: usize,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO progress (owner_hash, lesson_id, step, passed_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![owner_hash, lesson, step as i64, at],
+        )?;
+        Ok(())
+    }
+
+    /// The steps of `lesson` that `owner` has passed, in order.
+    pub fn passed_steps(&self, owner_hash: &str, lesson: &str) -> Result<Vec<usize>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT step FROM progress WHERE owner_hash = ?1 AND lesson_id = ?2 ORDER BY step",
+        )?;
+        let rows = stmt.query_map(params![owner_hash, lesson], |r| r.get::<_, i64>(0))?;
+        Ok(rows
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .map(|s| s as usize)
+            .collect())
+    }
+}
+
 fn row_to_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSession> {
     Ok(StoredSession {
         id: row.get(0)?,
@@ -137,6 +190,8 @@ fn row_to_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSession> {
         container_id: row.get(2)?,
         created_at: row.get(3)?,
         last_active: row.get(4)?,
+        lesson_id: row.get(5)?,
+        lesson_values: row.get(6)?,
     })
 }
 
@@ -160,6 +215,8 @@ mod tests {
             container_id: "c".into(),
             created_at: 1,
             last_active: 2,
+            lesson_id: Some("first-steps".into()),
+            lesson_values: Some("{}".into()),
         }
     }
 
@@ -177,5 +234,18 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].last_active, 99);
         assert_eq!(store.session("b").unwrap(), None);
+        assert_eq!(all[0].lesson_id.as_deref(), Some("first-steps"));
+        store.record_pass("h", "first-steps", 1, 5).unwrap();
+        store.record_pass("h", "first-steps", 0, 6).unwrap();
+        store.record_pass("h", "first-steps", 1, 7).unwrap();
+        drop(store);
+        let store = Store::open(&dir).unwrap();
+        assert_eq!(store.passed_steps("h", "first-steps").unwrap(), vec![0, 1]);
+        assert!(
+            store
+                .passed_steps("other", "first-steps")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -4,6 +4,7 @@
 mod api;
 mod faults;
 mod isolation;
+mod lesson_api;
 mod lifecycle;
 #[allow(dead_code)]
 mod support;

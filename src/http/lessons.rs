@@ -1,0 +1,156 @@
+//! Lesson routes: the catalog, one lesson, and checking a step of a session's lesson.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::ApiError;
+use super::owner::Owner;
+use crate::check::{self, CheckResult};
+use crate::lesson::{Lesson, Level, render};
+use crate::session::{OwnerToken, SessionError};
+
+/// A lesson in the catalog, with the asking learner's progress.
+#[derive(Debug, Serialize)]
+pub struct LessonSummary {
+    id: String,
+    title: String,
+    summary: String,
+    track: String,
+    level: &'static str,
+    minutes: u32,
+    steps: usize,
+    passed_steps: Vec<usize>,
+}
+
+/// One lesson's outline (step texts come rendered with the session, see the session view).
+#[derive(Debug, Serialize)]
+pub struct LessonOutline {
+    #[serde(flatten)]
+    summary: LessonSummary,
+    step_titles: Vec<String>,
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Beginner => "beginner",
+        Level::Intermediate => "intermediate",
+        Level::Advanced => "advanced",
+    }
+}
+
+fn summarize(state: &AppState, lesson: &Lesson, owner: Option<&OwnerToken>) -> LessonSummary {
+    let passed_steps = owner
+        .and_then(|o| state.sessions.passed_steps(o, &lesson.id).ok())
+        .unwrap_or_default();
+    LessonSummary {
+        id: lesson.id.clone(),
+        title: lesson.title.clone(),
+        summary: lesson.summary.clone(),
+        track: lesson.track.clone(),
+        level: level_name(lesson.level),
+        minutes: lesson.minutes,
+        steps: lesson.steps.len(),
+        passed_steps,
+    }
+}
+
+pub async fn list_lessons(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+) -> Json<Vec<LessonSummary>> {
+    let lessons = state.catalog.lessons.values();
+    Json(
+        lessons
+            .map(|l| summarize(&state, l, owner.as_ref()))
+            .collect(),
+    )
+}
+
+pub async fn show_lesson(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<Json<LessonOutline>, ApiError> {
+    let lesson = state
+        .catalog
+        .get(&id)
+        .ok_or_else(|| ApiError::NoLesson(id.clone()))?;
+    Ok(Json(LessonOutline {
+        summary: summarize(&state, lesson, owner.as_ref()),
+        step_titles: lesson.steps.iter().map(|s| s.title.clone()).collect(),
+    }))
+}
+
+/// Body of `POST /api/sessions/{id}/check`; may be empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckRequest {
+    step: Option<usize>,
+}
+
+/// The answer to a check: every check's result, and whether the step passed.
+#[derive(Debug, Serialize)]
+pub struct StepVerdict {
+    step: usize,
+    passed: bool,
+    checks: Vec<CheckResult>,
+}
+
+pub async fn check_step(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<StepVerdict>, ApiError> {
+    let request: CheckRequest = super::sessions::json_or_default(&body)?;
+    let session = state.sessions.get(&id, owner.as_ref())?;
+    let taken = session
+        .lesson
+        .as_ref()
+        .ok_or_else(|| ApiError::BadRequest("this session has no lesson to check".into()))?;
+    let lesson = state
+        .catalog
+        .get(&taken.id)
+        .ok_or_else(|| ApiError::NoLesson(taken.id.clone()))?;
+    let step = match request.step {
+        Some(step) => step,
+        None => {
+            let passed = owner
+                .as_ref()
+                .map(|o| state.sessions.passed_steps(o, &lesson.id))
+                .transpose()?
+                .unwrap_or_default();
+            (0..lesson.steps.len())
+                .find(|s| !passed.contains(s))
+                .unwrap_or(lesson.steps.len().saturating_sub(1))
+        }
+    };
+    let checks = lesson
+        .steps
+        .get(step)
+        .map(|s| render::render_checks(&s.checks, &taken.values))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "step {step} does not exist; this lesson has {}",
+                lesson.steps.len()
+            ))
+        })?;
+    let results = check::run(state.sessions.sandboxes(), &session.container_id, &checks)
+        .await
+        .map_err(|e| match e {
+            check::CheckError::Sandbox(e) => ApiError::Session(SessionError::Sandbox(e)),
+            other => ApiError::BadRequest(other.to_string()),
+        })?;
+    let passed = results.iter().all(|r| r.passed);
+    if passed {
+        state.sessions.record_pass(&session, step)?;
+    }
+    Ok(Json(StepVerdict {
+        step,
+        passed,
+        checks: results,
+    }))
+}

@@ -1,0 +1,148 @@
+//! The lesson API from outside: catalog, a session for a lesson, checking steps, progress
+//! that survives a server restart.
+
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_restart() {
+    let app = TestApp::spawn().await;
+    let mut browser = app.client();
+
+    let catalog: Value = browser.get("/api/lessons").await.json().await.unwrap();
+    let first = catalog
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "first-steps")
+        .unwrap();
+    assert_eq!(first["steps"], 2);
+    assert_eq!(first["passed_steps"], serde_json::json!([]));
+    assert_eq!(browser.get("/api/lessons/first-steps").await.status(), 200);
+    assert_eq!(
+        browser.get("/api/lessons/no-such-lesson").await.status(),
+        404
+    );
+    let missing = browser
+        .post("/api/sessions", r#"{"lesson": "no-such-lesson"}"#)
+        .await;
+    assert_eq!(missing.status(), 404);
+
+    let created = browser
+        .post("/api/sessions", r#"{"lesson": "first-steps"}"#)
+        .await;
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let session: Value = browser
+        .get(&format!("/api/sessions/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body = session["lesson"]["steps"][1]["body"].as_str().unwrap();
+    let port: String = body
+        .split("PORT=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert!(
+        port.parse::<u16>().is_ok(),
+        "the learner's port is rendered: {body}"
+    );
+
+    // Nothing done yet: the first step fails, saying why.
+    let verdict: Value = browser
+        .post(&format!("/api/sessions/{id}/check"), "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["step"], 0);
+    assert_eq!(verdict["passed"], false);
+    let check = &verdict["checks"][0];
+    assert_eq!(check["name"], "/srv/tuition exists and belongs to learner");
+    assert_eq!(check["actual"], "no such file or directory");
+    assert!(
+        check["message"].as_str().unwrap().starts_with("Not yet:"),
+        "{check}"
+    );
+
+    let mut terminal = browser.terminal(&id).await;
+    terminal
+        .run(
+            "sudo mkdir -p /srv/tuition && sudo chown learner: /srv/tuition && echo step-$((0+1))",
+            "step-1",
+        )
+        .await;
+    let verdict: Value = browser
+        .post(&format!("/api/sessions/{id}/check"), "{}")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (verdict["step"].clone(), verdict["passed"].clone()),
+        (0.into(), true.into()),
+        "{verdict}"
+    );
+
+    // The next check is for the next step; a world-readable file fails the second check.
+    terminal
+        .run(
+            &format!("echo PORT={port} > /srv/tuition/app.env && echo step-$((1+1))"),
+            "step-2",
+        )
+        .await;
+    let verdict: Value = browser
+        .post(&format!("/api/sessions/{id}/check"), "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["step"], 1);
+    assert_eq!(verdict["passed"], false);
+    assert_eq!(verdict["checks"][0]["passed"], true, "{verdict}");
+    assert_eq!(verdict["checks"][1]["actual"], "mode 0644", "{verdict}");
+    terminal
+        .run(
+            "chmod 600 /srv/tuition/app.env && echo step-$((1+2))",
+            "step-3",
+        )
+        .await;
+    let verdict: Value = browser
+        .post(&format!("/api/sessions/{id}/check"), r#"{"step": 1}"#)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["passed"], true, "{verdict}");
+    terminal.close().await;
+
+    // A restart of the real server keeps the progress.
+    let config = app.stop().await;
+    let app = TestApp::spawn_with(config).await;
+    let browser = app.client_with_cookie(browser.cookie.clone());
+    let catalog: Value = browser.get("/api/lessons").await.json().await.unwrap();
+    let first = catalog
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "first-steps")
+        .unwrap();
+    assert_eq!(first["passed_steps"], serde_json::json!([0, 1]));
+    // The re-adopted session is still checked, with the learner's own values.
+    let again = browser
+        .post_empty(&format!("/api/sessions/{id}/check"))
+        .await;
+    let status = again.status();
+    let verdict: Value = again.json().await.unwrap();
+    assert_eq!(status, 200, "{verdict}");
+    assert_eq!(verdict["passed"], true, "{verdict}");
+    app.cleanup().await;
+}

@@ -56,6 +56,8 @@ enum LessonsCommand {
         #[arg(default_value = "lessons")]
         path: PathBuf,
     },
+    /// Print the JSON Schema of lesson.yaml (for editor autocompletion).
+    Schema,
     /// Prove lessons work: in fresh sandboxes, every check of each step must fail before
     /// the step's solution runs and pass after it. Exits non-zero if any lesson fails.
     Test {
@@ -123,6 +125,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lessons {
             command: LessonsCommand::Test { path, parallel },
         } => test_lessons(&config, &path, parallel).await,
+        Command::Lessons {
+            command: LessonsCommand::Schema,
+        } => {
+            println!("{}", crate::lesson::schema());
+            Ok(())
+        }
     }
 }
 

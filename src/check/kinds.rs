@@ -1,10 +1,11 @@
 //! The typed check kinds: what an author can ask of a learner's sandbox. Each serializes to
 //! the JSON the in-sandbox probe (`probe.py`) reads, with `kind` naming the check.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A text expectation: every given part must hold.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextRule {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -19,7 +20,7 @@ pub struct TextRule {
 }
 
 /// A port number, or a template giving one (`"{{ app_port }}"`, per learner).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum PortNumber {
     Number(u16),
@@ -33,7 +34,7 @@ impl From<u16> for PortNumber {
 }
 
 /// One check of a sandbox's state; serialized for the probe with `kind` naming it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Check {
     /// A file or directory: existence, type, mode, owner, group, content.
@@ -64,7 +65,7 @@ pub enum Check {
 }
 
 /// A file or directory: existence, type, mode, owner, group, content.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileCheck {
     pub path: String,
@@ -85,7 +86,7 @@ pub struct FileCheck {
 }
 
 /// A command run with bash, without the learner's profile, aliases or PATH.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandCheck {
     pub run: String,
@@ -100,7 +101,7 @@ pub struct CommandCheck {
 }
 
 /// An HTTP request from inside the sandbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpCheck {
     pub url: String,
@@ -121,7 +122,7 @@ pub struct HttpCheck {
 }
 
 /// A TCP port with a listener (or without one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortCheck {
     pub port: PortNumber,
@@ -130,7 +131,7 @@ pub struct PortCheck {
 }
 
 /// A process, by exact name or a regular expression on its command line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessCheck {
     pub name: String,
@@ -141,7 +142,7 @@ pub struct ProcessCheck {
 }
 
 /// A service as `systemctl` sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceCheck {
     pub name: String,
@@ -152,7 +153,7 @@ pub struct ServiceCheck {
 }
 
 /// A Debian package.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageCheck {
     pub name: String,
@@ -161,7 +162,7 @@ pub struct PackageCheck {
 }
 
 /// A user account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserCheck {
     pub name: String,
@@ -176,7 +177,7 @@ pub struct UserCheck {
 }
 
 /// A group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupCheck {
     pub name: String,
@@ -187,7 +188,7 @@ pub struct GroupCheck {
 }
 
 /// A crontab entry (the user's crontab; for root also /etc/crontab and /etc/cron.d).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CronCheck {
     #[serde(default = "root")]
@@ -198,7 +199,7 @@ pub struct CronCheck {
 
 /// A certificate served at host:port, or in a file: names, issuer, remaining validity,
 /// and (for host:port) verification against a CA.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,7 +219,7 @@ pub struct TlsCheck {
 }
 
 /// The escape hatch: a bash script; exit 0 passes, its output is the message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptCheck {
     pub run: String,

@@ -136,6 +136,13 @@ pub fn load_all(root: &Path) -> (Vec<Lesson>, Vec<LessonError>) {
     (lessons, errors)
 }
 
+/// The JSON Schema of `lesson.yaml`, for editors' autocompletion and checking.
+pub fn schema() -> String {
+    let mut schema = schemars::schema_for!(raw::RawLesson);
+    schema.insert("title".into(), "Pathshala lesson (lesson.yaml)".into());
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
 /// The lessons a server offers, by id.
 #[derive(Debug, Default)]
 pub struct Catalog {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -11,25 +12,30 @@ use crate::check::{
     ProcessCheck, ScriptCheck, ServiceCheck, TlsCheck, UserCheck,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLesson {
     pub title: String,
     pub summary: String,
     pub track: String,
+    /// beginner, intermediate or advanced.
+    #[schemars(with = "Level")]
     pub level: Spanned<String>,
     pub minutes: u32,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawVar>")]
     pub vars: BTreeMap<String, Spanned<RawVar>>,
     #[serde(default)]
     pub setup: Option<String>,
+    #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<Spanned<RawStep>>,
 }
 
 /// A per-learner value: exactly one of the generators.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawVar {
     /// `[low, high]`: a TCP port in that range.
@@ -42,7 +48,7 @@ pub struct RawVar {
     pub value: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     pub title: String,
@@ -56,11 +62,12 @@ pub struct RawStep {
     #[serde(default)]
     pub preview: Vec<u16>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawCheck>")]
     pub checks: Vec<Spanned<RawCheck>>,
 }
 
 /// A check: its name, failure message and time limit, and exactly one kind.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCheck {
     pub name: Option<String>,
@@ -78,4 +85,14 @@ pub struct RawCheck {
     pub cron: Option<CronCheck>,
     pub tls: Option<TlsCheck>,
     pub script: Option<ScriptCheck>,
+}
+
+/// The levels, for the schema (the loader checks the value and says where it is wrong).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Level {
+    Beginner,
+    Intermediate,
+    Advanced,
 }

@@ -74,3 +74,18 @@ fn lesson_ci_catches_accidental_passes_and_solutions_that_do_not_work() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_shipped_schema_is_the_one_the_binary_prints() {
+    let (ok, printed, _) = pathshala(&["lessons", "schema"]);
+    assert!(ok);
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/lesson.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        printed.trim(),
+        shipped.trim(),
+        "regenerate it: pathshala lessons schema > lessons/lesson.schema.json"
+    );
+}

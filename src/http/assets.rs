@@ -14,32 +14,32 @@ macro_rules! vendor {
     };
 }
 
+macro_rules! ours {
+    ($name:literal) => {
+        include_bytes!(concat!("../../web/static/", $name))
+    };
+}
+
+const JS: &str = "text/javascript";
+const CSS: &str = "text/css";
+
 /// Every asset: name, content type, bytes.
-const ASSETS: [(&str, &str, &[u8]); 5] = [
-    (
-        "app.js",
-        "text/javascript",
-        include_bytes!("../../web/static/app.js"),
-    ),
-    (
-        "app.css",
-        "text/css",
-        include_bytes!("../../web/static/app.css"),
-    ),
-    (
-        "xterm.js",
-        "text/javascript",
-        vendor!("@xterm/xterm/lib/xterm.js"),
-    ),
-    (
-        "xterm.css",
-        "text/css",
-        vendor!("@xterm/xterm/css/xterm.css"),
-    ),
+const ASSETS: [(&str, &str, &[u8]); 8] = [
+    ("terminal.js", JS, ours!("terminal.js")),
+    ("playground.js", JS, ours!("playground.js")),
+    ("lesson.js", JS, ours!("lesson.js")),
+    ("app.css", CSS, ours!("app.css")),
+    ("xterm.js", JS, vendor!("@xterm/xterm/lib/xterm.js")),
+    ("xterm.css", CSS, vendor!("@xterm/xterm/css/xterm.css")),
     (
         "addon-fit.js",
-        "text/javascript",
+        JS,
         vendor!("@xterm/addon-fit/lib/addon-fit.js"),
+    ),
+    (
+        "lesson.schema.json",
+        "application/schema+json",
+        include_bytes!("../../lessons/lesson.schema.json"),
     ),
 ];
 

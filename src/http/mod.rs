@@ -41,6 +41,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::show_playground))
+        .route("/lessons/{id}", get(pages::show_lesson_page))
         .route("/assets/{name}", get(assets::serve_asset))
         .route("/healthz", get(health::show_health))
         .route("/api/lessons", get(lessons::list_lessons))

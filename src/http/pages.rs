@@ -1,11 +1,13 @@
 //! Server-rendered pages (minijinja templates compiled into the binary).
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use minijinja::{Environment, context};
+use minijinja::{Environment, Value, context};
+use serde::Serialize;
 
 use super::AppState;
+use super::owner::Owner;
 
 /// Loads every page template.
 pub fn templates() -> Environment<'static> {
@@ -16,6 +18,10 @@ pub fn templates() -> Environment<'static> {
             "playground.html",
             include_str!("../../web/templates/playground.html"),
         ),
+        (
+            "lesson.html",
+            include_str!("../../web/templates/lesson.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("templates are checked by the test suite");
@@ -23,24 +29,90 @@ pub fn templates() -> Environment<'static> {
     env
 }
 
-/// `/`: the playground, a sandbox and a terminal one click away.
-pub async fn show_playground(State(state): State<AppState>) -> Response {
-    let rendered = state
+fn page(state: &AppState, name: &str, values: Value) -> Response {
+    match state
         .templates
-        .get_template("playground.html")
-        .and_then(|t| {
-            t.render(context! {
-                version => env!("CARGO_PKG_VERSION"),
-                idle_minutes => state.config.sandbox.idle_timeout_secs / 60,
-            })
-        });
-    match rendered {
+        .get_template(name)
+        .and_then(|t| t.render(values))
+    {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
-            tracing::error!("rendering the playground failed: {e}");
+            tracing::error!("rendering {name} failed: {e}");
             (StatusCode::INTERNAL_SERVER_ERROR, "page error").into_response()
         }
     }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Track {
+    name: String,
+    lessons: Vec<CatalogEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct CatalogEntry {
+    id: String,
+    title: String,
+    summary: String,
+    level: String,
+    minutes: u32,
+    steps: usize,
+    passed: usize,
+}
+
+/// `/`: the lessons by track with the visitor's progress, and a free sandbox one click away.
+pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner) -> Response {
+    let mut tracks: Vec<Track> = Vec::new();
+    for lesson in state.catalog.lessons.values() {
+        let passed = owner
+            .as_ref()
+            .and_then(|o| state.sessions.passed_steps(o, &lesson.id).ok())
+            .map_or(0, |p| p.len());
+        let entry = CatalogEntry {
+            id: lesson.id.clone(),
+            title: lesson.title.clone(),
+            summary: lesson.summary.clone(),
+            level: format!("{:?}", lesson.level).to_lowercase(),
+            minutes: lesson.minutes,
+            steps: lesson.steps.len(),
+            passed,
+        };
+        match tracks.iter_mut().find(|t| t.name == lesson.track) {
+            Some(track) => track.lessons.push(entry),
+            None => tracks.push(Track {
+                name: lesson.track.clone(),
+                lessons: vec![entry],
+            }),
+        }
+    }
+    page(
+        &state,
+        "playground.html",
+        context! {
+            version => env!("CARGO_PKG_VERSION"),
+            idle_minutes => state.config.sandbox.idle_timeout_secs / 60,
+            tracks => Value::from(minijinja::value::Serde(&tracks)),
+        },
+    )
+}
+
+/// `/lessons/{id}`: the lesson beside its sandbox's terminal.
+pub async fn show_lesson_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(lesson) = state.catalog.get(&id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Html("<h1>No such lesson</h1><p><a href=\"/\">All lessons</a></p>"),
+        )
+            .into_response();
+    };
+    page(
+        &state,
+        "lesson.html",
+        context! {
+            version => env!("CARGO_PKG_VERSION"),
+            lesson => context! { id => lesson.id.clone(), title => lesson.title.clone(), summary => lesson.summary.clone() },
+        },
+    )
 }
 
 #[cfg(test)]
@@ -48,6 +120,8 @@ mod tests {
     #[test]
     fn every_template_parses() {
         let env = super::templates();
-        assert!(env.get_template("playground.html").is_ok());
+        for name in ["playground.html", "lesson.html"] {
+            assert!(env.get_template(name).is_ok(), "{name}");
+        }
     }
 }

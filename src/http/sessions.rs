@@ -48,7 +48,11 @@ pub struct StepView {
     title: String,
     /// Markdown.
     body: String,
+    /// The body as HTML (raw HTML in the lesson is escaped).
+    body_html: String,
     hints: Vec<String>,
+    /// The hints as HTML.
+    hints_html: Vec<String>,
     watch: bool,
     preview: Vec<u16>,
     checks: Vec<String>,
@@ -61,20 +65,29 @@ fn lesson_view(session: &Session, state: &AppState) -> Option<LessonView> {
     let steps = lesson
         .steps
         .iter()
-        .map(|step| StepView {
-            title: render::render(&step.title, values),
-            body: render::render(&step.body, values),
-            hints: step
-                .hints
-                .iter()
-                .map(|h| render::render(h, values))
-                .collect(),
-            watch: step.watch,
-            preview: step.preview.clone(),
-            checks: render::render_checks(&step.checks, values)
-                .into_iter()
-                .map(|c| c.name)
-                .collect(),
+        .map(|step| {
+            let body = render::render(&step.body, values);
+            StepView {
+                title: render::render(&step.title, values),
+                body_html: crate::lesson::markdown::to_html(&body),
+                hints_html: step
+                    .hints
+                    .iter()
+                    .map(|h| crate::lesson::markdown::to_html(&render::render(h, values)))
+                    .collect(),
+                body,
+                hints: step
+                    .hints
+                    .iter()
+                    .map(|h| render::render(h, values))
+                    .collect(),
+                watch: step.watch,
+                preview: step.preview.clone(),
+                checks: render::render_checks(&step.checks, values)
+                    .into_iter()
+                    .map(|c| c.name)
+                    .collect(),
+            }
         })
         .collect();
     Some(LessonView {

@@ -3,6 +3,7 @@
 
 mod convert;
 mod error;
+pub mod markdown;
 mod raw;
 pub mod render;
 pub mod trial;

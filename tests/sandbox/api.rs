@@ -37,7 +37,10 @@ async fn a_created_session_is_shown_to_its_owner_only() {
     assert_eq!(shown["id"], id.as_str());
     assert_eq!(shown["state"], "running");
 
-    let stranger = app.client();
+    // A stranger with a valid cookie of its own (it has a session too) still cannot.
+    let mut stranger = app.client();
+    stranger.create_session().await;
+    assert!(stranger.cookie.is_some() && stranger.cookie != owner.cookie);
     assert_eq!(
         stranger.get(&format!("/api/sessions/{id}")).await.status(),
         404
@@ -85,12 +88,14 @@ async fn bad_requests_get_clear_json_errors() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("JSON"), "{body}");
 
-    let response = client.get("/api/sessions/..%2F..%2Fetc").await;
-    assert_eq!(response.status(), 404);
     assert!(
         app.containers().await.is_empty(),
         "a bad request made a sandbox"
     );
+    // With a valid cookie, an id that is not an id is still just "not found".
+    client.create_session().await;
+    let response = client.get("/api/sessions/..%2F..%2Fetc").await;
+    assert_eq!(response.status(), 404);
     app.cleanup().await;
 }
 
@@ -100,7 +105,17 @@ async fn the_playground_page_loads_its_terminal_assets() {
     let client = app.client();
     let page = client.get("/").await.text().await.unwrap();
     assert!(page.contains("Start a sandbox"));
-    for asset in ["xterm.js", "addon-fit.js", "app.js", "xterm.css", "app.css"] {
+    // The catalog lists the shipped lessons with their time.
+    assert!(page.contains("/lessons/first-steps"), "{page}");
+    assert!(page.contains("15 min"), "{page}");
+    for asset in [
+        "xterm.js",
+        "addon-fit.js",
+        "terminal.js",
+        "playground.js",
+        "xterm.css",
+        "app.css",
+    ] {
         assert!(
             page.contains(&format!("/assets/{asset}")),
             "{asset} not linked"
@@ -112,5 +127,29 @@ async fn the_playground_page_loads_its_terminal_assets() {
             "{asset} is empty"
         );
     }
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn other_websites_cannot_create_sessions_or_rebind_the_host() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::new();
+    let cross_site = client
+        .post(app.url("/api/sessions"))
+        .header("origin", "http://evil.example")
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let rebound = client
+        .get(app.url("/healthz"))
+        .header("host", format!("rebound.evil.example:{}", app.addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403);
+    assert!(app.containers().await.is_empty());
     app.cleanup().await;
 }

@@ -1,0 +1,190 @@
+// Pathshala lesson page: instructions beside the learner's own sandbox terminal, with
+// checks, hints one at a time, runnable code blocks and live "watch" steps.
+"use strict";
+
+(function () {
+  const WATCH_EVERY_MS = 5000;
+  const $ = (id) => document.getElementById(id);
+  const lessonId = document.body.dataset.lesson;
+  const storageKey = `pathshala.lesson.${lessonId}`;
+  let sessionId = null;
+  let lesson = null; // the session's lesson view
+  let current = 0;
+  let hintsShown = 0;
+  let terminal = null;
+  let watchTimer = null;
+  let checking = false;
+
+  function setStatus(text, kind) {
+    const el = $("status");
+    el.textContent = text;
+    el.className = "status " + (kind || "");
+  }
+
+  async function api(method, path, body) {
+    const response = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = response.status === 204 ? {} : await response.json();
+    if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+    return data;
+  }
+
+  // The saved sandbox for this lesson if it still exists, else a new one.
+  async function openSession() {
+    const saved = localStorage.getItem(storageKey);
+    if (saved) {
+      try {
+        const session = await api("GET", `/api/sessions/${saved}`);
+        if (session.lesson && session.state === "running") return session;
+      } catch (e) {
+        /* gone: make a new one */
+      }
+    }
+    setStatus("Preparing your sandbox…");
+    const session = await api("POST", "/api/sessions", { lesson: lessonId });
+    localStorage.setItem(storageKey, session.id);
+    return session;
+  }
+
+  function passed(step) {
+    return lesson.passed_steps.includes(step);
+  }
+
+  function renderNav() {
+    const nav = $("steps");
+    nav.innerHTML = "";
+    lesson.steps.forEach((step, i) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `${passed(i) ? "✓" : i + 1}  ${step.title}`;
+      button.className = (i === current ? "current " : "") + (passed(i) ? "passed" : "");
+      button.addEventListener("click", () => show(i));
+      item.appendChild(button);
+      nav.appendChild(item);
+    });
+    $("progress").textContent = `${lesson.passed_steps.length} of ${lesson.steps.length} steps done`;
+  }
+
+  // Each code block gets a button that types it into the terminal.
+  function addRunButtons(container) {
+    container.querySelectorAll("pre > code").forEach((code) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "run";
+      button.textContent = "Run ▶";
+      button.title = "Type this into the terminal";
+      button.addEventListener("click", () => {
+        const text = code.textContent.replace(/\n$/, "");
+        terminal.type(text + "\r");
+      });
+      code.parentElement.appendChild(button);
+    });
+  }
+
+  function show(i) {
+    current = i;
+    hintsShown = 0;
+    const step = lesson.steps[i];
+    $("step-title").textContent = `${i + 1}. ${step.title}`;
+    $("step-body").innerHTML = step.body_html;
+    addRunButtons($("step-body"));
+    $("hints").innerHTML = "";
+    $("hint").hidden = step.hints_html.length === 0;
+    $("hint").textContent = `Show a hint (${step.hints_html.length})`;
+    $("results").innerHTML = "";
+    $("watching").hidden = !step.watch;
+    $("next").hidden = !(passed(i) && i + 1 < lesson.steps.length);
+    renderNav();
+    clearInterval(watchTimer);
+    if (step.watch && !passed(i)) watchTimer = setInterval(() => check(true), WATCH_EVERY_MS);
+  }
+
+  function showHint() {
+    const hints = lesson.steps[current].hints_html;
+    if (hintsShown >= hints.length) return;
+    const item = document.createElement("div");
+    item.className = "hint";
+    item.innerHTML = hints[hintsShown];
+    $("hints").appendChild(item);
+    hintsShown += 1;
+    const left = hints.length - hintsShown;
+    $("hint").textContent = left ? `Another hint (${left})` : "No more hints";
+    $("hint").disabled = left === 0;
+  }
+
+  function renderResults(verdict) {
+    const list = $("results");
+    list.innerHTML = "";
+    verdict.checks.forEach((result) => {
+      const item = document.createElement("li");
+      item.className = result.passed ? "pass" : "fail";
+      const name = document.createElement("strong");
+      name.textContent = (result.passed ? "✓ " : "✗ ") + result.name;
+      item.appendChild(name);
+      if (!result.passed) {
+        const why = document.createElement("div");
+        why.textContent = result.message;
+        item.appendChild(why);
+      }
+      list.appendChild(item);
+    });
+  }
+
+  async function check(quiet) {
+    if (checking) return;
+    checking = true;
+    const step = current;
+    if (!quiet) $("check").disabled = true;
+    try {
+      const verdict = await api("POST", `/api/sessions/${sessionId}/check`, { step });
+      if (step !== current) return;
+      if (!quiet || verdict.passed) renderResults(verdict);
+      if (verdict.passed && !passed(step)) {
+        lesson.passed_steps.push(step);
+        clearInterval(watchTimer);
+        $("next").hidden = step + 1 >= lesson.steps.length;
+        renderNav();
+      }
+    } catch (e) {
+      if (!quiet) setStatus(`Could not check: ${e.message}`, "bad");
+    } finally {
+      checking = false;
+      $("check").disabled = false;
+    }
+  }
+
+  async function reset() {
+    if (!confirm("Throw this sandbox away and start the lesson's sandbox afresh? Your progress is kept.")) return;
+    clearInterval(watchTimer);
+    if (terminal) terminal.close();
+    await fetch(`/api/sessions/${sessionId}`, { method: "DELETE" });
+    localStorage.removeItem(storageKey);
+    location.reload();
+  }
+
+  async function start() {
+    try {
+      const session = await openSession();
+      sessionId = session.id;
+      lesson = session.lesson;
+      const firstOpen = lesson.steps.findIndex((_, i) => !passed(i));
+      show(firstOpen === -1 ? lesson.steps.length - 1 : firstOpen);
+      terminal = PathshalaTerminal.attach($("terminal"), sessionId, {
+        onStatus: setStatus,
+        onGone: () => localStorage.removeItem(storageKey),
+      });
+    } catch (e) {
+      setStatus(`Could not start the lesson: ${e.message}`, "bad");
+    }
+  }
+
+  $("check").addEventListener("click", () => check(false));
+  $("hint").addEventListener("click", showHint);
+  $("next").addEventListener("click", () => show(current + 1));
+  $("reset").addEventListener("click", reset);
+  start();
+})();

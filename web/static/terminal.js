@@ -1,0 +1,119 @@
+// Pathshala terminal: xterm.js attached to a session's shell over a WebSocket, reconnecting
+// by itself after a dropped connection or a server restart (the shell and screen survive).
+"use strict";
+
+window.PathshalaTerminal = (function () {
+  const MAX_RETRY_MS = 10000;
+  // The server takes messages of up to 64 KiB; a big paste goes in pieces.
+  const CHUNK = 16 * 1024;
+  const encoder = new TextEncoder();
+
+  function attach(element, sessionId, hooks) {
+    const onStatus = hooks.onStatus || (() => {});
+    const onGone = hooks.onGone || (() => {});
+    let socket = null;
+    let retryMs = 500;
+    let stopped = false;
+
+    const term = new Terminal({
+      cursorBlink: true,
+      fontSize: 14,
+      fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
+      theme: { background: "#0d1117" },
+      scrollback: 5000,
+    });
+    const fit = new FitAddon.FitAddon();
+    term.loadAddon(fit);
+    term.open(element);
+    fit.fit();
+    term.focus();
+
+    function send(data) {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return;
+      if (typeof data === "string" || data.length <= CHUNK) {
+        socket.send(data);
+        return;
+      }
+      for (let i = 0; i < data.length; i += CHUNK) socket.send(data.subarray(i, i + CHUNK));
+    }
+
+    function sendResize() {
+      send(JSON.stringify({ type: "resize", cols: term.cols, rows: term.rows }));
+    }
+
+    function retryLater(text) {
+      onStatus(`${text}; reconnecting in ${Math.round(retryMs / 1000)} s…`, "warn");
+      setTimeout(reattach, retryMs);
+      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+    }
+
+    function connect() {
+      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      socket = new WebSocket(`${scheme}//${location.host}/api/sessions/${sessionId}/terminal`);
+      socket.binaryType = "arraybuffer";
+      socket.onopen = () => {
+        retryMs = 500;
+        onStatus("Connected", "ok");
+        sendResize();
+      };
+      socket.onmessage = (event) => {
+        if (typeof event.data !== "string") {
+          term.write(new Uint8Array(event.data));
+          return;
+        }
+        const message = JSON.parse(event.data);
+        if (message.type === "ended") {
+          stopped = true;
+          onStatus(`Sandbox ended: ${message.reason}`, "bad");
+          onGone();
+        } else if (message.type === "error") {
+          console.warn("pathshala:", message.message);
+        }
+      };
+      socket.onclose = () => {
+        socket = null;
+        if (!stopped) retryLater("Connection lost");
+      };
+    }
+
+    // Reconnects if the session still exists; otherwise says so.
+    async function reattach() {
+      if (stopped) return;
+      let response;
+      try {
+        response = await fetch(`/api/sessions/${sessionId}`);
+      } catch (e) {
+        retryLater("Server unreachable");
+        return;
+      }
+      if (response.ok) {
+        connect();
+      } else {
+        stopped = true;
+        onStatus("This sandbox no longer exists.", "bad");
+        onGone();
+      }
+    }
+
+    term.onData((data) => send(encoder.encode(data)));
+    term.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0))));
+    term.onResize(sendResize);
+    window.addEventListener("resize", () => fit.fit());
+    connect();
+
+    return {
+      // Types text into the shell, as if the learner had.
+      type(text) {
+        send(encoder.encode(text));
+        term.focus();
+      },
+      close() {
+        stopped = true;
+        if (socket) socket.close();
+        term.dispose();
+      },
+    };
+  }
+
+  return { attach };
+})();

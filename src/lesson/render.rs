@@ -51,7 +51,18 @@ pub fn render_checks(checks: &[CheckSpec], values: &Values) -> Vec<CheckSpec> {
         .map(|spec| {
             let mut json = serde_json::to_value(spec).unwrap_or_default();
             render_strings(&mut json, values);
-            serde_json::from_value(json).unwrap_or_else(|_| spec.clone())
+            let mut rendered: CheckSpec =
+                serde_json::from_value(json).unwrap_or_else(|_| spec.clone());
+            // The fail message is rendered again when the check fails, with what was expected
+            // and found; keep those two placeholders for then.
+            rendered.fail = spec.fail.as_ref().map(|fail| {
+                let mut with_placeholders = values.clone();
+                for key in ["expected", "actual"] {
+                    with_placeholders.insert(key.into(), format!("{{{{ {key} }}}}"));
+                }
+                render(fail, &with_placeholders)
+            });
+            rendered
         })
         .collect()
 }
@@ -124,7 +135,12 @@ mod tests {
             listening: true,
         }));
         spec.name = "port {{ port }} is open".into();
+        spec.fail = Some("Port {{ port }}: expected {{ expected }}, found {{ actual }}".into());
         let rendered = render_checks(&[spec], &values);
         assert_eq!(rendered[0].name, "port 8123 is open");
+        assert_eq!(
+            rendered[0].fail.as_deref(),
+            Some("Port 8123: expected {{ expected }}, found {{ actual }}")
+        );
     }
 }

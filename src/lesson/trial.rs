@@ -9,9 +9,6 @@ use crate::sandbox::Sandboxes;
 
 /// How long a setup script or a step's solution may run.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long a sandbox may take to boot its services before the first step is tried.
-const BOOT_WAIT: &str = "for i in $(seq 120); do systemctl is-system-running >/dev/null 2>&1 && break; \
-     systemctl is-active -q cron 2>/dev/null && break; sleep 0.25; done; true";
 
 /// What happened to one step.
 #[derive(Debug)]
@@ -68,7 +65,10 @@ async fn steps(
     report: &mut LessonReport,
 ) -> Result<(), String> {
     let values = render::generate(lesson);
-    script(sandboxes, container, "root", BOOT_WAIT).await?;
+    sandboxes
+        .wait_for_boot(container)
+        .await
+        .map_err(|e| e.to_string())?;
     if let Some(setup) = &lesson.setup {
         script(
             sandboxes,

@@ -289,6 +289,18 @@ impl Sandboxes {
         exec::run(&self.docker, container_id, argv, user, stdin, timeout).await
     }
 
+    /// Waits (at most 30 s) until the sandbox's service manager has started the enabled
+    /// services; returns at once in images without one.
+    pub async fn wait_for_boot(&self, container_id: &str) -> Result<(), SandboxError> {
+        let script = "command -v systemctl >/dev/null || exit 0; \
+            for i in $(seq 120); do systemctl is-system-running >/dev/null 2>&1 && exit 0; \
+            sleep 0.25; done";
+        let timeout = std::time::Duration::from_secs(40);
+        self.run(container_id, &["sh", "-c", script], "root", b"", timeout)
+            .await
+            .map(|_| ())
+    }
+
     /// Tells the shell's terminal its new size.
     pub async fn resize_shell(
         &self,

@@ -356,6 +356,8 @@ async fn run_setup(
     container_id: &str,
     setup: &str,
 ) -> Result<(), SessionError> {
+    // Services start with the sandbox; a setup that stops one must not race them.
+    sandboxes.wait_for_boot(container_id).await?;
     let done = sandboxes
         .run(
             container_id,

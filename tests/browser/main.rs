@@ -54,3 +54,59 @@ async fn a_visitor_starts_a_sandbox_types_a_command_and_resumes_after_reload() {
     browser.quit().await;
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_learner_opens_a_lesson_types_the_answer_clicks_check_and_the_step_passes() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch().await;
+    browser.goto(&app.url("/")).await;
+    browser.click("a[href='/lessons/first-steps']").await;
+    eventually("the lesson's sandbox and its first step appear", || async {
+        browser.terminal_text().await.contains("learner@lab")
+            && browser
+                .text("#step-title")
+                .await
+                .contains("Make a home for the app")
+    })
+    .await;
+
+    // Checking before doing anything explains what is missing.
+    browser.click("#check").await;
+    eventually("the failure says what was found", || async {
+        browser
+            .text("#results")
+            .await
+            .contains("no such file or directory")
+    })
+    .await;
+
+    browser
+        .type_into_terminal("sudo mkdir -p /srv/tuition && sudo chown learner: /srv/tuition\n")
+        .await;
+    eventually("the command has run", || async {
+        browser.terminal_text().await.matches("learner@lab").count() >= 2
+    })
+    .await;
+    browser.click("#check").await;
+    eventually("the step passes", || async {
+        browser
+            .text("#results")
+            .await
+            .contains("✓ /srv/tuition exists and belongs to learner")
+            && browser.text("#steps").await.contains("✓")
+    })
+    .await;
+    browser.screenshot("lesson-step-passed.png").await;
+
+    // The next step's Run button types its code block into the terminal.
+    browser.click("#next").await;
+    eventually("step two is shown", || async {
+        browser
+            .text("#step-title")
+            .await
+            .contains("Write the app's settings")
+    })
+    .await;
+    browser.quit().await;
+    app.cleanup().await;
+}

@@ -118,6 +118,16 @@ impl Browser {
             .await;
     }
 
+    /// The visible text of the first element matching `css` ("" if there is none).
+    pub async fn text(&self, css: &str) -> String {
+        let script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';";
+        self.post("/execute/sync", json!({"script": script, "args": [css]}))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// The text xterm.js shows on screen.
     pub async fn terminal_text(&self) -> String {
         let script = "const rows = document.querySelector('.xterm-rows'); \

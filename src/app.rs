@@ -42,9 +42,16 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let catalog = load_catalog(&config, &sandboxes).await;
+        let lessons = crate::lesson::SharedCatalog::new(load_catalog(&config, &sandboxes).await);
+        if config.dev {
+            tokio::spawn(reload_lessons_forever(
+                config.clone(),
+                sandboxes.clone(),
+                lessons.clone(),
+            ));
+        }
         let (stopping, stop_rx) = watch::channel(false);
-        let state = crate::http::state(Arc::new(config), sandboxes, sessions, catalog, stop_rx);
+        let state = crate::http::state(Arc::new(config), sandboxes, sessions, lessons, stop_rx);
         Ok(Self {
             listener,
             state,
@@ -95,9 +102,10 @@ async fn load_catalog(config: &Config, sandboxes: &Sandboxes) -> crate::lesson::
     for error in &errors {
         tracing::warn!("skipping a broken lesson: {error}");
     }
-    let named = lessons
+    let named: Vec<String> = lessons
         .iter()
-        .filter_map(|l| l.image.as_ref().map(|i| i.name.clone()));
+        .filter_map(|l| l.image.as_ref().map(|i| i.name.clone()))
+        .collect();
     let missing = crate::sandbox::images::missing(sandboxes.docker(), named)
         .await
         .unwrap_or_default();
@@ -111,6 +119,27 @@ async fn load_catalog(config: &Config, sandboxes: &Sandboxes) -> crate::lesson::
         .collect();
     tracing::info!("serving {} lesson(s)", lessons.len());
     crate::lesson::Catalog::new(lessons)
+}
+
+/// How often `--dev` looks for changed lesson files.
+const LESSON_POLL: Duration = Duration::from_secs(1);
+
+/// `--dev`: reloads the lessons whenever a file under the lessons folder changes.
+async fn reload_lessons_forever(
+    config: Config,
+    sandboxes: Sandboxes,
+    lessons: crate::lesson::SharedCatalog,
+) {
+    let mut seen = crate::lesson::fingerprint(&config.lessons_dir);
+    loop {
+        tokio::time::sleep(LESSON_POLL).await;
+        let now = crate::lesson::fingerprint(&config.lessons_dir);
+        if now != seen {
+            seen = now;
+            tracing::info!("lesson files changed; reloading");
+            lessons.replace(load_catalog(&config, &sandboxes).await);
+        }
+    }
 }
 
 /// Instance names go into container names and labels.

@@ -35,6 +35,9 @@ enum Command {
         /// Do not build missing images; fail instead.
         #[arg(long)]
         no_build: bool,
+        /// For lesson authors: reload lessons as soon as their files change.
+        #[arg(long)]
+        dev: bool,
     },
     /// Manage the lab images that sandboxes start from.
     Images {
@@ -105,10 +108,15 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve { listen, no_build } => {
+        Command::Serve {
+            listen,
+            no_build,
+            dev,
+        } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }
+            config.dev |= dev;
             serve(config, no_build).await
         }
         Command::Images {

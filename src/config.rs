@@ -22,6 +22,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Folder of lessons, one sub-folder with a `lesson.yaml` each.
     pub lessons_dir: PathBuf,
+    /// For authors: reload lessons when their files change.
+    pub dev: bool,
     /// Name of this server; its containers are labelled with it so that two servers on one
     /// Docker engine never touch each other's sandboxes.
     pub instance: String,
@@ -86,6 +88,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             lessons_dir: PathBuf::from("lessons"),
+            dev: false,
             instance: "default".into(),
             docker_host: None,
             allowed_origins: Vec::new(),

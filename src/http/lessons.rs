@@ -61,7 +61,8 @@ pub async fn list_lessons(
     State(state): State<AppState>,
     Owner(owner): Owner,
 ) -> Json<Vec<LessonSummary>> {
-    let lessons = state.catalog.lessons.values();
+    let catalog = state.catalog();
+    let lessons = catalog.lessons.values();
     Json(
         lessons
             .map(|l| summarize(&state, l, owner.as_ref()))
@@ -74,8 +75,8 @@ pub async fn show_lesson(
     Owner(owner): Owner,
     Path(id): Path<String>,
 ) -> Result<Json<LessonOutline>, ApiError> {
-    let lesson = state
-        .catalog
+    let catalog = state.catalog();
+    let lesson = catalog
         .get(&id)
         .ok_or_else(|| ApiError::NoLesson(id.clone()))?;
     Ok(Json(LessonOutline {
@@ -111,8 +112,8 @@ pub async fn check_step(
         .lesson
         .as_ref()
         .ok_or_else(|| ApiError::BadRequest("this session has no lesson to check".into()))?;
-    let lesson = state
-        .catalog
+    let catalog = state.catalog();
+    let lesson = catalog
         .get(&taken.id)
         .ok_or_else(|| ApiError::NoLesson(taken.id.clone()))?;
     let step = match request.step {

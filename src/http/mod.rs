@@ -33,8 +33,15 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Terminal connections open now.
     pub connections: tokio::sync::watch::Sender<usize>,
-    /// The lessons on offer.
-    pub catalog: Arc<crate::lesson::Catalog>,
+    /// The lessons on offer (replaced whole when `--dev` sees a lesson file change).
+    pub lessons: crate::lesson::SharedCatalog,
+}
+
+impl AppState {
+    /// The lessons on offer now.
+    pub fn catalog(&self) -> Arc<crate::lesson::Catalog> {
+        self.lessons.current()
+    }
 }
 
 /// Every route of the server, in one table.
@@ -69,7 +76,7 @@ pub fn state(
     config: Arc<Config>,
     sandboxes: Sandboxes,
     sessions: Sessions,
-    catalog: crate::lesson::Catalog,
+    lessons: crate::lesson::SharedCatalog,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> AppState {
     AppState {
@@ -79,7 +86,7 @@ pub fn state(
         templates: Arc::new(pages::templates()),
         stopping,
         connections: tokio::sync::watch::Sender::new(0),
-        catalog: Arc::new(catalog),
+        lessons,
     }
 }
 

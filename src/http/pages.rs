@@ -63,7 +63,8 @@ struct CatalogEntry {
 /// `/`: the lessons by track with the visitor's progress, and a free sandbox one click away.
 pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner) -> Response {
     let mut tracks: Vec<Track> = Vec::new();
-    for lesson in state.catalog.lessons.values() {
+    let catalog = state.catalog();
+    for lesson in catalog.lessons.values() {
         let passed = owner
             .as_ref()
             .and_then(|o| state.sessions.passed_steps(o, &lesson.id).ok())
@@ -98,7 +99,8 @@ pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner)
 
 /// `/lessons/{id}`: the lesson beside its sandbox's terminal.
 pub async fn show_lesson_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let Some(lesson) = state.catalog.get(&id) else {
+    let catalog = state.catalog();
+    let Some(lesson) = catalog.get(&id) else {
         return (
             StatusCode::NOT_FOUND,
             Html("<h1>No such lesson</h1><p><a href=\"/\">All lessons</a></p>"),

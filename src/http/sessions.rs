@@ -60,7 +60,8 @@ pub struct StepView {
 
 fn lesson_view(session: &Session, state: &AppState) -> Option<LessonView> {
     let taken = session.lesson.as_ref()?;
-    let lesson = state.catalog.get(&taken.id)?;
+    let catalog = state.catalog();
+    let lesson = catalog.get(&taken.id)?;
     let values = &taken.values;
     let steps = lesson
         .steps
@@ -130,8 +131,8 @@ pub fn json_or_default<T: Default + serde::de::DeserializeOwned>(
 
 /// What a session for `lesson_id` needs: the learner's own values, and the image and setup.
 fn lesson_start(state: &AppState, lesson_id: &str) -> Result<LessonStart, ApiError> {
-    let lesson = state
-        .catalog
+    let catalog = state.catalog();
+    let lesson = catalog
         .get(lesson_id)
         .ok_or_else(|| ApiError::NoLesson(lesson_id.to_string()))?;
     let values = render::generate(lesson);

@@ -146,3 +146,54 @@ async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_rest
     assert_eq!(verdict["passed"], true, "{verdict}");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn with_dev_the_server_reloads_a_lesson_when_its_file_changes() {
+    let mut config = crate::support::test_config();
+    let lessons = config.data_dir.join("lessons");
+    std::fs::create_dir_all(lessons.join("first-steps")).unwrap();
+    let file = lessons.join("first-steps/lesson.yaml");
+    let original = std::fs::read_to_string("lessons/first-steps/lesson.yaml").unwrap();
+    std::fs::write(&file, &original).unwrap();
+    config.lessons_dir = lessons;
+    config.dev = true;
+    let app = TestApp::spawn_with(config).await;
+    let browser = app.client();
+    let title = |lesson: Value| lesson["title"].as_str().unwrap_or_default().to_string();
+    let shown: Value = browser
+        .get("/api/lessons/first-steps")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(title(shown), "First steps on a server");
+
+    std::fs::write(
+        &file,
+        original.replace("title: First steps on a server", "title: Day one"),
+    )
+    .unwrap();
+    crate::support::eventually("the new title is served", || async {
+        let shown: Value = browser
+            .get("/api/lessons/first-steps")
+            .await
+            .json()
+            .await
+            .unwrap();
+        title(shown) == "Day one"
+    })
+    .await;
+
+    // A broken save takes the lesson out (with a logged reason) until it is fixed.
+    std::fs::write(&file, original.replace("minutes: 15", "minuts: 15")).unwrap();
+    crate::support::eventually("the broken lesson is withdrawn", || async {
+        browser.get("/api/lessons/first-steps").await.status() == 404
+    })
+    .await;
+    std::fs::write(&file, &original).unwrap();
+    crate::support::eventually("the fixed lesson is back", || async {
+        browser.get("/api/lessons/first-steps").await.status() == 200
+    })
+    .await;
+    app.cleanup().await;
+}

@@ -7,6 +7,7 @@ mod health;
 mod lessons;
 mod owner;
 mod pages;
+mod preview;
 mod sessions;
 mod terminal;
 
@@ -64,6 +65,14 @@ pub fn router(state: AppState) -> Router {
             post(sessions::restart_session),
         )
         .route("/api/sessions/{id}/terminal", get(terminal::open_terminal))
+        .route(
+            "/preview/{id}/{port}/",
+            axum::routing::any(preview::preview_root),
+        )
+        .route(
+            "/preview/{id}/{port}/{*rest}",
+            axum::routing::any(preview::preview_path),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::guard_requests,

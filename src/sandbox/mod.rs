@@ -241,6 +241,27 @@ impl Sandboxes {
             .collect())
     }
 
+    /// The container's address on the sandbox network (for previews of its ports).
+    pub async fn address(
+        &self,
+        container_id: &str,
+    ) -> Result<Option<std::net::IpAddr>, SandboxError> {
+        let info = self
+            .docker
+            .inspect_container(container_id, None::<InspectContainerOptions>)
+            .await
+            .map_err(|source| SandboxError::Inspect {
+                id: container_id.to_string(),
+                source,
+            })?;
+        Ok(info
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(|mut n| n.remove(&self.limits.network))
+            .and_then(|endpoint| endpoint.ip_address)
+            .and_then(|ip| ip.parse().ok()))
+    }
+
     /// Whether the container exists and is running.
     pub async fn is_running(&self, container_id: &str) -> Result<bool, SandboxError> {
         match self

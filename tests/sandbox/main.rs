@@ -6,6 +6,7 @@ mod faults;
 mod isolation;
 mod lesson_api;
 mod lifecycle;
+mod preview;
 #[allow(dead_code)]
 mod support;
 mod terminal;

@@ -92,6 +92,16 @@
     $("step-title").textContent = `${i + 1}. ${step.title}`;
     $("step-body").innerHTML = step.body_html;
     addRunButtons($("step-body"));
+    const previews = $("previews");
+    previews.innerHTML = "";
+    step.preview.forEach((port) => {
+      const link = document.createElement("a");
+      link.href = `/preview/${sessionId}/${port}/`;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = `Open port ${port} in a new tab ↗`;
+      previews.appendChild(link);
+    });
     $("hints").innerHTML = "";
     $("hint").hidden = step.hints_html.length === 0;
     $("hint").textContent = `Show a hint (${step.hints_html.length})`;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::ApiError;
 use super::owner::{Owner, set_cookie};
+use crate::check::PortNumber;
 use crate::lesson::render;
 use crate::session::{LessonStart, OwnerToken, Session, SessionLesson};
 
@@ -83,7 +84,14 @@ fn lesson_view(session: &Session, state: &AppState) -> Option<LessonView> {
                     .map(|h| render::render(h, values))
                     .collect(),
                 watch: step.watch,
-                preview: step.preview.clone(),
+                preview: step
+                    .preview
+                    .iter()
+                    .filter_map(|port| match port {
+                        PortNumber::Number(n) => Some(*n),
+                        PortNumber::Template(t) => render::render(t, values).trim().parse().ok(),
+                    })
+                    .collect(),
                 checks: render::render_checks(&step.checks, values)
                     .into_iter()
                     .map(|c| c.name)

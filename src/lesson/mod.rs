@@ -83,8 +83,8 @@ pub struct Step {
     pub watch: bool,
     pub hints: Vec<String>,
     pub solution: Option<String>,
-    /// Ports inside the sandbox to open in the browser.
-    pub preview: Vec<u16>,
+    /// Ports inside the sandbox to open in the browser (numbers or templates).
+    pub preview: Vec<crate::check::PortNumber>,
     pub checks: Vec<CheckSpec>,
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::check::{
-    CommandCheck, CronCheck, FileCheck, GroupCheck, HttpCheck, PackageCheck, PortCheck,
+    CommandCheck, CronCheck, FileCheck, GroupCheck, HttpCheck, PackageCheck, PortCheck, PortNumber,
     ProcessCheck, ScriptCheck, ServiceCheck, TlsCheck, UserCheck,
 };
 
@@ -60,7 +60,7 @@ pub struct RawStep {
     #[serde(default)]
     pub solution: Option<String>,
     #[serde(default)]
-    pub preview: Vec<u16>,
+    pub preview: Vec<PortNumber>,
     #[serde(default)]
     #[schemars(with = "Vec<RawCheck>")]
     pub checks: Vec<Spanned<RawCheck>>,

@@ -10,6 +10,23 @@ use serde_json::json;
 struct Lab {
     sandboxes: Sandboxes,
     container: String,
+    removed: bool,
+}
+
+impl Drop for Lab {
+    /// A failed test still removes its sandbox.
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        let (sandboxes, container) = (self.sandboxes.clone(), self.container.clone());
+        // A runtime of its own: Drop cannot await, and the test's runtime may be unwinding.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            let _ = runtime.block_on(sandboxes.remove(&container));
+        })
+        .join();
+    }
 }
 
 impl Lab {
@@ -28,9 +45,9 @@ impl Lab {
         let lab = Self {
             sandboxes,
             container,
+            removed: false,
         };
-        // Wait for boot: nginx and cron are enabled services.
-        lab.sh("for i in $(seq 80); do systemctl is-active -q nginx && systemctl is-active -q cron && break; sleep 0.25; done").await;
+        lab.sandboxes.wait_for_boot(&lab.container).await.unwrap();
         lab
     }
 
@@ -89,8 +106,9 @@ impl Lab {
         assert!(result.message.contains(&result.actual), "{result:?}");
     }
 
-    async fn remove(self) {
+    async fn remove(mut self) {
         self.sandboxes.remove(&self.container).await.unwrap();
+        self.removed = true;
     }
 }
 

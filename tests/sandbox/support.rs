@@ -27,6 +27,28 @@ pub struct TestApp {
     pub docker: Docker,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    cleaned: bool,
+}
+
+impl Drop for TestApp {
+    /// A test that failed before `cleanup` still leaves no containers behind.
+    fn drop(&mut self) {
+        if self.cleaned {
+            return;
+        }
+        let instance = self.config.instance.clone();
+        let data_dir = self.config.data_dir.clone();
+        // A runtime of its own: Drop cannot await, and the test's runtime may be unwinding.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            runtime.block_on(async {
+                if let Ok(docker) = pathshala::sandbox::connect_docker(None).await {
+                    remove_instance(&docker, &instance, &data_dir).await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// A config for one test: its own instance name (so tests never touch each other's
@@ -67,12 +89,15 @@ impl TestApp {
             docker,
             stop: Some(stop),
             task: Some(task),
+            cleaned: false,
         }
     }
 
     /// Stops the server the way Ctrl-C does, and waits until it has stopped.
     pub async fn stop(mut self) -> Config {
         self.stop_in_place().await;
+        // The sandboxes stay for the next server of this instance to re-adopt.
+        self.cleaned = true;
         self.config.clone()
     }
 
@@ -130,10 +155,11 @@ impl TestApp {
         labelled(&self.docker, &format!("pathshala.session={session_id}")).await[0].clone()
     }
 
-    /// Removes everything this test's server made, even if the test failed half-way.
+    /// Removes everything this test's server made.
     pub async fn cleanup(mut self) {
         self.stop_in_place().await;
         remove_instance(&self.docker, &self.config.instance, &self.config.data_dir).await;
+        self.cleaned = true;
     }
 }
 

@@ -50,7 +50,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::show_playground))
         .route("/lessons/{id}", get(pages::show_lesson_page))
-        .route("/assets/{name}", get(assets::serve_asset))
+        // xterm.js is 480 KB; gzip brings it to about 120 KB for learners on slow links.
+        .route(
+            "/assets/{name}",
+            get(assets::serve_asset).layer(tower_http::compression::CompressionLayer::new()),
+        )
         .route("/healthz", get(health::show_health))
         .route("/api/lessons", get(lessons::list_lessons))
         .route("/api/lessons/{id}", get(lessons::show_lesson))

@@ -144,7 +144,13 @@ fn lesson_start(state: &AppState, lesson_id: &str) -> Result<LessonStart, ApiErr
         .get(lesson_id)
         .ok_or_else(|| ApiError::NoLesson(lesson_id.to_string()))?;
     let values = render::generate(lesson);
+    let files = lesson.read_files().map_err(|e| {
+        ApiError::Session(crate::session::SessionError::Setup(format!(
+            "cannot read the lesson's files: {e}"
+        )))
+    })?;
     Ok(LessonStart {
+        files,
         setup: lesson.setup.as_ref().map(|s| render::render(s, &values)),
         image: lesson.image.as_ref().map(|i| i.name.clone()),
         lesson: SessionLesson {

@@ -52,6 +52,11 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
     if raw.steps.is_empty() {
         problems.at(&Location::UNKNOWN, "a lesson needs at least one step");
     }
+    let files = raw
+        .files
+        .into_iter()
+        .filter_map(|(target, source)| convert_file(&mut problems, dir, target, source))
+        .collect();
     let vars = raw
         .vars
         .into_iter()
@@ -87,6 +92,7 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
             column: i.referenced.column(),
         }),
         vars,
+        files,
         setup: raw.setup,
         steps,
     })
@@ -124,6 +130,48 @@ fn strip_location(message: &str) -> String {
         Some(at) => message[..at].to_string(),
         None => message.to_string(),
     }
+}
+
+/// A file to copy: an absolute target, and a source inside the lesson's folder that exists.
+fn convert_file(
+    problems: &mut Problems,
+    dir: &Path,
+    target: String,
+    source: Spanned<String>,
+) -> Option<(String, std::path::PathBuf)> {
+    let at = source.referenced;
+    if !target.starts_with('/') {
+        problems.at(
+            &at,
+            format!("file target {target:?} must be an absolute path in the sandbox"),
+        );
+        return None;
+    }
+    let relative = Path::new(&source.value);
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+    {
+        problems.at(
+            &at,
+            format!("file {:?} must be inside the lesson's folder", source.value),
+        );
+        return None;
+    }
+    let path = dir.join(relative);
+    if !path.is_file() {
+        problems.at(
+            &at,
+            format!(
+                "file {:?} (for {target}) does not exist in {}",
+                source.value,
+                dir.display()
+            ),
+        );
+        return None;
+    }
+    Some((target, path))
 }
 
 fn convert_var(

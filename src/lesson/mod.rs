@@ -32,6 +32,8 @@ pub struct Lesson {
     pub image: Option<ImageRef>,
     /// Per-learner values, in the order they are defined (later ones may use earlier ones).
     pub vars: Vec<(String, Var)>,
+    /// Files copied into the sandbox before setup: (absolute path there, file here).
+    pub files: Vec<(String, PathBuf)>,
     /// Script run as root before the learner gets the shell.
     pub setup: Option<String>,
     pub steps: Vec<Step>,
@@ -135,6 +137,16 @@ pub fn load_all(root: &Path) -> (Vec<Lesson>, Vec<LessonError>) {
         }
     }
     (lessons, errors)
+}
+
+impl Lesson {
+    /// The lesson's files with their contents, ready to copy into a sandbox.
+    pub fn read_files(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+        self.files
+            .iter()
+            .map(|(target, source)| Ok((target.clone(), std::fs::read(source)?)))
+            .collect()
+    }
 }
 
 /// The JSON Schema of `lesson.yaml`, for editors' autocompletion and checking.

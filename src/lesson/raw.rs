@@ -28,6 +28,11 @@ pub struct RawLesson {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawVar>")]
     pub vars: BTreeMap<String, Spanned<RawVar>>,
+    /// Files copied into the sandbox before `setup` runs: absolute path in the sandbox ->
+    /// file in the lesson's folder.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub files: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub setup: Option<String>,
     #[schemars(with = "Vec<RawStep>")]

@@ -99,6 +99,7 @@ mod tests {
             minutes: 1,
             image: None,
             vars: vars.into_iter().map(|(n, v)| (n.to_string(), v)).collect(),
+            files: Vec::new(),
             setup: None,
             steps: Vec::new(),
         }

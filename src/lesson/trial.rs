@@ -69,6 +69,13 @@ async fn steps(
         .wait_for_boot(container)
         .await
         .map_err(|e| e.to_string())?;
+    let files = lesson
+        .read_files()
+        .map_err(|e| format!("cannot read the lesson's files: {e}"))?;
+    sandboxes
+        .put_files(container, &files)
+        .await
+        .map_err(|e| e.to_string())?;
     if let Some(setup) = &lesson.setup {
         script(
             sandboxes,

@@ -65,6 +65,8 @@ pub enum SandboxError {
     ExecTimeout(std::time::Duration),
     #[error("resizing the terminal failed: {0}")]
     Resize(#[source] bollard::errors::Error),
+    #[error("copying files into the sandbox failed: {0}")]
+    Upload(String),
     #[error("setting up the sandbox network failed: {0}")]
     Network(String),
 }
@@ -308,6 +310,47 @@ impl Sandboxes {
         timeout: std::time::Duration,
     ) -> Result<Finished, SandboxError> {
         exec::run(&self.docker, container_id, argv, user, stdin, timeout).await
+    }
+
+    /// Copies files into the container: `(absolute path, contents)`, owned by root, mode
+    /// 0644, parent folders made as needed.
+    pub async fn put_files(
+        &self,
+        container_id: &str,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<(), SandboxError> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut archive = tar::Builder::new(Vec::new());
+        for (path, contents) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(contents.len() as u64);
+            header.set_mode(0o644);
+            header.set_mtime(0);
+            header.set_cksum();
+            archive
+                .append_data(
+                    &mut header,
+                    path.trim_start_matches('/'),
+                    contents.as_slice(),
+                )
+                .map_err(|e| SandboxError::Upload(e.to_string()))?;
+        }
+        let bytes = archive
+            .into_inner()
+            .map_err(|e| SandboxError::Upload(e.to_string()))?;
+        let options = bollard::query_parameters::UploadToContainerOptionsBuilder::default()
+            .path("/")
+            .build();
+        self.docker
+            .upload_to_container(
+                container_id,
+                Some(options),
+                bollard::body_full(bytes.into()),
+            )
+            .await
+            .map_err(|e| SandboxError::Upload(e.to_string()))
     }
 
     /// Waits (at most 30 s) until the sandbox's service manager has started the enabled

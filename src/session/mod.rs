@@ -59,6 +59,8 @@ pub struct SessionLesson {
 pub struct LessonStart {
     pub lesson: SessionLesson,
     pub image: Option<String>,
+    /// Files to copy in before the setup: (absolute path, contents).
+    pub files: Vec<(String, Vec<u8>)>,
     pub setup: Option<String>,
 }
 
@@ -176,10 +178,10 @@ impl Sessions {
         let sandboxes = &self.inner.sandboxes;
         let image = lesson.as_ref().and_then(|l| l.image.as_deref());
         let container_id = sandboxes.create_from(id.as_str(), image).await?;
-        if let Some(setup) = lesson.as_ref().and_then(|l| l.setup.as_deref())
-            && let Err(e) = run_setup(sandboxes, &container_id, setup).await
+        if let Some(start) = &lesson
+            && let Err(e) = prepare(sandboxes, &container_id, start).await
         {
-            // Best effort: the setup failure is the one worth reporting.
+            // Best effort: the preparation failure is the one worth reporting.
             let _ = sandboxes.remove(&container_id).await;
             return Err(e);
         }
@@ -350,14 +352,22 @@ impl Sessions {
     }
 }
 
-/// Runs a lesson's setup script as root, before the learner gets the shell.
-async fn run_setup(
+/// Prepares a lesson's sandbox before the learner gets the shell: waits for its services
+/// to boot (a setup that stops one must not race them), copies the lesson's files in, and
+/// runs the setup script as root.
+async fn prepare(
     sandboxes: &Sandboxes,
     container_id: &str,
-    setup: &str,
+    start: &LessonStart,
 ) -> Result<(), SessionError> {
-    // Services start with the sandbox; a setup that stops one must not race them.
+    if start.files.is_empty() && start.setup.is_none() {
+        return Ok(());
+    }
     sandboxes.wait_for_boot(container_id).await?;
+    sandboxes.put_files(container_id, &start.files).await?;
+    let Some(setup) = &start.setup else {
+        return Ok(());
+    };
     let done = sandboxes
         .run(
             container_id,

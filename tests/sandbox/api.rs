@@ -122,6 +122,7 @@ async fn the_playground_page_loads_its_terminal_assets() {
         );
         let response = client.get(&format!("/assets/{asset}")).await;
         assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.headers().contains_key("cache-control"), "{asset}");
         assert!(
             response.bytes().await.unwrap().len() > 100,
             "{asset} is empty"
@@ -151,5 +152,20 @@ async fn other_websites_cannot_create_sessions_or_rebind_the_host() {
         .unwrap();
     assert_eq!(rebound.status(), 403);
     assert!(app.containers().await.is_empty());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn assets_are_compressed_for_slow_connections() {
+    let app = TestApp::spawn().await;
+    let response = reqwest::Client::new()
+        .get(app.url("/assets/xterm.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let sent = response.bytes().await.unwrap().len();
+    assert!(sent < 200_000, "xterm.js sent as {sent} bytes");
     app.cleanup().await;
 }

@@ -1,5 +1,6 @@
-//! Port preview: `/preview/{session}/{port}/...` relays HTTP to that port inside the
-//! session's own sandbox, for its owner only (nobody else can reach a learner's server).
+//! Port preview: `/preview/{session}/{port}/...` relays HTTP, and WebSocket upgrades, to
+//! that port inside the session's own sandbox, for its owner only (nobody else can reach a
+//! learner's server).
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -42,6 +43,13 @@ async fn relay(
     mut request: Request,
 ) -> Result<Response, ApiError> {
     let session = state.sessions.get(&id, owner.as_ref())?;
+    let upgrading = request.headers().contains_key(header::UPGRADE);
+    if upgrading && !super::guard::origin_allowed(request.headers(), &state.config.allowed_origins)
+    {
+        return Err(ApiError::ForeignOrigin);
+    }
+    // Taken before the request is relayed: the browser's side of an upgraded connection.
+    let browser_side = upgrading.then(|| hyper::upgrade::on(&mut request));
     let address = state
         .sessions
         .sandboxes()
@@ -64,10 +72,30 @@ async fn relay(
     }
     let client: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
     match tokio::time::timeout(PREVIEW_TIMEOUT, client.request(request)).await {
-        Ok(Ok(response)) => Ok(response.map(Body::new)),
+        Ok(Ok(mut response)) => {
+            if response.status() == StatusCode::SWITCHING_PROTOCOLS
+                && let Some(browser_side) = browser_side
+            {
+                let sandbox_side = hyper::upgrade::on(&mut response);
+                tokio::spawn(splice(browser_side, sandbox_side));
+            }
+            Ok(response.map(Body::new))
+        }
         Ok(Err(e)) => Ok(unreachable(port, &e.to_string())),
         Err(_) => Ok(unreachable(port, "no answer in 30 seconds")),
     }
+}
+
+/// Relays the bytes of an upgraded connection (a WebSocket) both ways until either side
+/// closes.
+async fn splice(browser: hyper::upgrade::OnUpgrade, sandbox: hyper::upgrade::OnUpgrade) {
+    let (Ok(browser), Ok(sandbox)) = (browser.await, sandbox.await) else {
+        return;
+    };
+    let mut browser = hyper_util::rt::TokioIo::new(browser);
+    let mut sandbox = hyper_util::rt::TokioIo::new(sandbox);
+    // Either side closing ends the relay; how it ended does not matter to anyone.
+    let _ = tokio::io::copy_bidirectional(&mut browser, &mut sandbox).await;
 }
 
 /// A page saying nothing answers on the port, which is what a learner needs to know.

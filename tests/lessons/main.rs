@@ -44,8 +44,14 @@ fn every_broken_lesson_is_reported_and_the_good_one_still_counts() {
     let (ok, stdout, stderr) = validate("tests/fixtures/lessons");
     assert!(!ok);
     assert!(
-        stdout.contains("1 lesson(s) valid, 2 with problems"),
+        stdout.contains("1 lesson(s) valid, 3 with problems"),
         "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "missing-file/lesson.yaml:8:24: file \"app.py\" (for /srv/tuition/app.py) does not exist"
+        ),
+        "{stderr}"
     );
     assert!(
         stderr.contains("typo/lesson.yaml:3:1: unknown key `sumary`; did you mean `summary`?"),

@@ -11,10 +11,15 @@ use super::{INSTANCE_LABEL, SandboxError};
 /// Docker's bridge option that, set to false, drops traffic between containers on the bridge.
 const ICC_OPTION: &str = "com.docker.network.bridge.enable_icc";
 
+/// Serializes network creation within this process (several servers in one test run).
+static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Finds or creates the network `name` with inter-container traffic disabled and returns its
-/// id. The engine allows two networks of one name, so when servers starting together both
-/// create it, every one of them keeps the lowest id and removes the others.
+/// id. The engine allows two networks of one name; should two server processes create it at
+/// the same moment, each uses the one with the lowest id it sees. A duplicate is never
+/// removed here: another server may be putting sandboxes on it (both are isolated).
 pub async fn ensure(docker: &Docker, name: &str, instance: &str) -> Result<String, SandboxError> {
+    let _creating = CREATING.lock().await;
     let mut found = named(docker, name).await?;
     if found.is_empty() {
         let request = NetworkCreateRequest {
@@ -31,16 +36,10 @@ pub async fn ensure(docker: &Docker, name: &str, instance: &str) -> Result<Strin
         found = named(docker, name).await?;
     }
     found.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut found = found.into_iter();
     let kept = found
+        .into_iter()
         .next()
         .ok_or_else(|| SandboxError::Network(format!("network {name} vanished")))?;
-    for duplicate in found {
-        if let Some(id) = duplicate.id {
-            // Another server may already have removed it, or be using it for a moment.
-            let _ = docker.remove_network(&id).await;
-        }
-    }
     let icc = kept.options.unwrap_or_default().remove(ICC_OPTION);
     if icc.as_deref() != Some("false") {
         return Err(SandboxError::Network(format!(

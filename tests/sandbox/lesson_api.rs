@@ -3,7 +3,15 @@
 
 use serde_json::Value;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, TestClient};
+
+/// Asks the server to check a step of the session's lesson.
+async fn check_step(browser: &mut TestClient, id: &str, body: &str) -> Value {
+    let response = browser
+        .post(&format!("/api/sessions/{id}/check"), body)
+        .await;
+    response.json().await.unwrap()
+}
 
 #[tokio::test]
 async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_restart() {
@@ -57,19 +65,14 @@ async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_rest
     );
 
     // Nothing done yet: the first step fails, saying why.
-    let verdict: Value = browser
-        .post(&format!("/api/sessions/{id}/check"), "")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let verdict: Value = check_step(&mut browser, &id, "").await;
     assert_eq!(verdict["step"], 0);
     assert_eq!(verdict["passed"], false);
     let check = &verdict["checks"][0];
     assert_eq!(check["name"], "/srv/tuition exists and belongs to learner");
     assert_eq!(check["actual"], "no such file or directory");
-    assert!(
-        check["message"].as_str().unwrap().starts_with("Not yet:"),
+    assert_eq!(
+        check["message"], "Not yet: expected /srv/tuition exists, found no such file or directory.",
         "{check}"
     );
 
@@ -80,12 +83,7 @@ async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_rest
             "step-1",
         )
         .await;
-    let verdict: Value = browser
-        .post(&format!("/api/sessions/{id}/check"), "{}")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let verdict: Value = check_step(&mut browser, &id, "{}").await;
     assert_eq!(
         (verdict["step"].clone(), verdict["passed"].clone()),
         (0.into(), true.into()),
@@ -99,12 +97,7 @@ async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_rest
             "step-2",
         )
         .await;
-    let verdict: Value = browser
-        .post(&format!("/api/sessions/{id}/check"), "")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let verdict: Value = check_step(&mut browser, &id, "").await;
     assert_eq!(verdict["step"], 1);
     assert_eq!(verdict["passed"], false);
     assert_eq!(verdict["checks"][0]["passed"], true, "{verdict}");
@@ -115,12 +108,7 @@ async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_rest
             "step-3",
         )
         .await;
-    let verdict: Value = browser
-        .post(&format!("/api/sessions/{id}/check"), r#"{"step": 1}"#)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let verdict: Value = check_step(&mut browser, &id, r#"{"step": 1}"#).await;
     assert_eq!(verdict["passed"], true, "{verdict}");
     terminal.close().await;
 

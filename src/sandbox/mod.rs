@@ -1,6 +1,7 @@
 //! Sandboxes: one hardened Docker container per learner session. The only module that talks
 //! to the Docker Engine API (through bollard).
 
+mod error;
 mod exec;
 pub mod hardening;
 pub mod images;
@@ -18,6 +19,7 @@ use bollard::query_parameters::{
 
 use crate::config::SandboxConfig;
 
+pub use error::SandboxError;
 pub use exec::Finished;
 pub use shell::{Shell, ShellOutput};
 
@@ -29,47 +31,6 @@ pub const INSTANCE_LABEL: &str = "pathshala.instance";
 const RESTART_STOP_SECS: i32 = 3;
 /// Hostname the learner sees in their prompt.
 const HOSTNAME: &str = "lab";
-
-/// Something the Docker engine refused or could not do, named after the operation.
-#[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
-    #[error("cannot connect to the Docker engine: {0}")]
-    Connect(#[source] bollard::errors::Error),
-    #[error("the Docker engine does not answer: {0}")]
-    Ping(#[source] bollard::errors::Error),
-    #[error("image {image} is missing: run `pathshala images build`")]
-    ImageMissing { image: String },
-    #[error("creating the sandbox container failed: {0}")]
-    Create(#[source] bollard::errors::Error),
-    #[error("starting the sandbox container failed: {0}")]
-    Start(#[source] bollard::errors::Error),
-    #[error("restarting the sandbox container failed: {0}")]
-    Restart(#[source] bollard::errors::Error),
-    #[error("removing sandbox container {id} failed: {source}")]
-    Remove {
-        id: String,
-        source: bollard::errors::Error,
-    },
-    #[error("listing sandbox containers failed: {0}")]
-    List(#[source] bollard::errors::Error),
-    #[error("inspecting sandbox container {id} failed: {source}")]
-    Inspect {
-        id: String,
-        source: bollard::errors::Error,
-    },
-    #[error("starting a shell in the sandbox failed: {0}")]
-    Exec(#[source] bollard::errors::Error),
-    #[error("the engine started the program detached from its input and output")]
-    ExecDetached,
-    #[error("the program in the sandbox did not finish within {0:?}")]
-    ExecTimeout(std::time::Duration),
-    #[error("resizing the terminal failed: {0}")]
-    Resize(#[source] bollard::errors::Error),
-    #[error("copying files into the sandbox failed: {0}")]
-    Upload(String),
-    #[error("setting up the sandbox network failed: {0}")]
-    Network(String),
-}
 
 /// A container this server created, as found on the engine.
 #[derive(Debug, Clone)]

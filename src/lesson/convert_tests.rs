@@ -1,0 +1,115 @@
+//! Tests of lesson loading: good lessons load, broken ones are reported where they break.
+use super::*;
+
+const GOOD: &str = "\
+title: First steps
+summary: Files and folders on a server.
+track: foundations
+level: beginner
+minutes: 15
+vars:
+  port: { random_port: [8000, 8999] }
+  site: { value: \"app-{{ port }}\" }
+steps:
+  - title: Make a folder
+    body: Make `~/projects` for port {{ port }}.
+    hints: [Use mkdir.]
+    solution: mkdir ~/projects
+    checks:
+      - name: The folder exists
+        fail: \"No folder yet: {{ actual }}\"
+        file: { path: /home/learner/projects, type: directory }
+";
+
+fn errors(text: &str) -> Vec<String> {
+    parse(
+        "demo",
+        Path::new("lessons/demo"),
+        Path::new("lessons/demo/lesson.yaml"),
+        text,
+    )
+    .unwrap_err()
+    .iter()
+    .map(ToString::to_string)
+    .collect()
+}
+
+#[test]
+fn a_good_lesson_loads() {
+    let lesson = parse("demo", Path::new("d"), Path::new("d/lesson.yaml"), GOOD).unwrap();
+    assert_eq!(lesson.steps[0].checks[0].name, "The folder exists");
+    assert_eq!(lesson.vars.len(), 2);
+    assert!(matches!(lesson.steps[0].checks[0].check, Check::File(_)));
+}
+
+#[test]
+fn a_misspelt_key_gets_its_place_and_a_suggestion() {
+    let text = GOOD.replace("minutes: 15", "minuts: 15");
+    assert_eq!(
+        errors(&text),
+        vec!["lessons/demo/lesson.yaml:5:1: unknown key `minuts`; did you mean `minutes`?"]
+    );
+}
+
+#[test]
+fn a_misspelt_check_kind_is_caught_at_its_line() {
+    let text = GOOD.replace("file: { path", "fiel: { path");
+    let found = errors(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("lessons/demo/lesson.yaml:17:9:"),
+        "{found:?}"
+    );
+    assert!(found[0].contains("did you mean `file`?"), "{found:?}");
+}
+
+#[test]
+fn every_semantic_problem_is_reported_not_just_the_first() {
+    let text = GOOD
+        .replace("level: beginner", "level: expert")
+        .replace(
+            "{ random_port: [8000, 8999] }",
+            "{ random_port: [9000, 8000] }",
+        )
+        .replace("hints: [Use mkdir.]", "hints: [\"Use {{ mkdir\"]")
+        .replace(
+            "file: { path: /home/learner/projects, type: directory }",
+            "file: { path: /x }\n        port: { port: 80 }",
+        );
+    let found = errors(&text);
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(
+        found[0].contains(":4:8: level must be one of beginner, intermediate, advanced"),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|e| e.contains(":7:") && e.contains("random_port")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|e| e.contains("a hint of step") && e.contains("not a valid template")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|e| e.contains("has file and port")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_wrong_type_and_broken_yaml_are_located() {
+    let wrong_type = errors(&GOOD.replace("minutes: 15", "minutes: fifteen"));
+    assert!(
+        wrong_type[0].starts_with("lessons/demo/lesson.yaml:5:10:"),
+        "{wrong_type:?}"
+    );
+    let broken = errors(&GOOD.replace("level: beginner", "level: [beginner"));
+    assert!(
+        broken[0].starts_with("lessons/demo/lesson.yaml:4:"),
+        "{broken:?}"
+    );
+}

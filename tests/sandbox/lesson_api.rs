@@ -5,6 +5,17 @@ use serde_json::Value;
 
 use crate::support::{TestApp, TestClient};
 
+/// The catalog's entry for lesson `id`, as `browser` sees it (with its progress).
+async fn catalog_entry(browser: &TestClient, id: &str) -> Value {
+    let catalog: Value = browser.get("/api/lessons").await.json().await.unwrap();
+    let entries = catalog.as_array().expect("the catalog is a list");
+    entries
+        .iter()
+        .find(|l| l["id"] == id)
+        .expect("the lesson is listed")
+        .clone()
+}
+
 /// Asks the server to check a step of the session's lesson.
 async fn check_step(browser: &mut TestClient, id: &str, body: &str) -> Value {
     let response = browser
@@ -18,13 +29,7 @@ async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_rest
     let app = TestApp::spawn().await;
     let mut browser = app.client();
 
-    let catalog: Value = browser.get("/api/lessons").await.json().await.unwrap();
-    let first = catalog
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["id"] == "first-steps")
-        .unwrap();
+    let first = catalog_entry(&browser, "first-steps").await;
     assert_eq!(first["steps"], 2);
     assert_eq!(first["passed_steps"], serde_json::json!([]));
     assert_eq!(browser.get("/api/lessons/first-steps").await.status(), 200);
@@ -116,13 +121,7 @@ async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_rest
     let config = app.stop().await;
     let app = TestApp::spawn_with(config).await;
     let browser = app.client_with_cookie(browser.cookie.clone());
-    let catalog: Value = browser.get("/api/lessons").await.json().await.unwrap();
-    let first = catalog
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["id"] == "first-steps")
-        .unwrap();
+    let first = catalog_entry(&browser, "first-steps").await;
     assert_eq!(first["passed_steps"], serde_json::json!([0, 1]));
     // The re-adopted session is still checked, with the learner's own values.
     let again = browser

@@ -31,6 +31,8 @@ pub struct LessonOutline {
     #[serde(flatten)]
     summary: LessonSummary,
     step_titles: Vec<String>,
+    /// The next lesson in the same track, if any.
+    next: Option<String>,
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -62,9 +64,10 @@ pub async fn list_lessons(
     Owner(owner): Owner,
 ) -> Json<Vec<LessonSummary>> {
     let catalog = state.catalog();
-    let lessons = catalog.lessons.values();
     Json(
-        lessons
+        catalog
+            .in_order()
+            .into_iter()
             .map(|l| summarize(&state, l, owner.as_ref()))
             .collect(),
     )
@@ -82,6 +85,7 @@ pub async fn show_lesson(
     Ok(Json(LessonOutline {
         summary: summarize(&state, lesson, owner.as_ref()),
         step_titles: lesson.steps.iter().map(|s| s.title.clone()).collect(),
+        next: catalog.next_in_track(&id).map(|n| n.id.clone()),
     }))
 }
 

@@ -64,7 +64,7 @@ struct CatalogEntry {
 pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner) -> Response {
     let mut tracks: Vec<Track> = Vec::new();
     let catalog = state.catalog();
-    for lesson in catalog.lessons.values() {
+    for lesson in catalog.in_order() {
         let passed = owner
             .as_ref()
             .and_then(|o| state.sessions.passed_steps(o, &lesson.id).ok())
@@ -113,6 +113,7 @@ pub async fn show_lesson_page(State(state): State<AppState>, Path(id): Path<Stri
         context! {
             version => env!("CARGO_PKG_VERSION"),
             lesson => context! { id => lesson.id.clone(), title => lesson.title.clone(), summary => lesson.summary.clone() },
+            next => catalog.next_in_track(&id).map(|n| context! { id => n.id.clone(), title => n.title.clone() }),
         },
     )
 }

@@ -86,6 +86,7 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
         track: raw.track,
         level: level.unwrap_or(Level::Beginner),
         minutes: raw.minutes,
+        order: raw.order,
         image: raw.image.map(|i| ImageRef {
             name: i.value,
             line: i.referenced.line(),

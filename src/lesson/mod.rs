@@ -28,6 +28,8 @@ pub struct Lesson {
     pub track: String,
     pub level: Level,
     pub minutes: u32,
+    /// Position in its track (`None`: after the numbered ones).
+    pub order: Option<u32>,
     /// The image its sandboxes start from; `None` means the server's default.
     pub image: Option<ImageRef>,
     /// Per-learner values, in the order they are defined (later ones may use earlier ones).
@@ -171,6 +173,32 @@ impl Catalog {
 
     pub fn get(&self, id: &str) -> Option<&Lesson> {
         self.lessons.get(id)
+    }
+
+    /// The lessons as the catalog lists them: tracks in the order of their first lesson,
+    /// and each track's lessons by `order`, then id.
+    pub fn in_order(&self) -> Vec<&Lesson> {
+        let key = |l: &Lesson| (l.order.unwrap_or(u32::MAX), l.id.clone());
+        let mut lessons: Vec<&Lesson> = self.lessons.values().collect();
+        lessons.sort_by_key(|l| key(l));
+        let mut tracks: Vec<&str> = Vec::new();
+        for lesson in &lessons {
+            if !tracks.contains(&lesson.track.as_str()) {
+                tracks.push(&lesson.track);
+            }
+        }
+        lessons.sort_by_key(|l| tracks.iter().position(|t| *t == l.track));
+        lessons
+    }
+
+    /// The lesson after `id` in its track, if any.
+    pub fn next_in_track(&self, id: &str) -> Option<&Lesson> {
+        let lessons = self.in_order();
+        let at = lessons.iter().position(|l| l.id == id)?;
+        lessons
+            .get(at + 1)
+            .copied()
+            .filter(|next| next.track == lessons[at].track)
     }
 }
 

@@ -22,6 +22,10 @@ pub struct RawLesson {
     #[schemars(with = "Level")]
     pub level: Spanned<String>,
     pub minutes: u32,
+    /// Position in its track: the catalog lists a track's lessons by it (then by folder
+    /// name), and tracks by their first lesson. Lessons without one come last.
+    #[serde(default)]
+    pub order: Option<u32>,
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,

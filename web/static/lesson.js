@@ -66,7 +66,12 @@
       item.appendChild(button);
       nav.appendChild(item);
     });
-    $("progress").textContent = `${lesson.passed_steps.length} of ${lesson.steps.length} steps done`;
+    const done = lesson.passed_steps.length === lesson.steps.length;
+    $("progress").textContent = done
+      ? "lesson complete ✓"
+      : `${lesson.passed_steps.length} of ${lesson.steps.length} steps done`;
+    const nextLesson = $("next-lesson");
+    if (nextLesson) nextLesson.hidden = !done;
   }
 
   // Each code block gets a button that types it into the terminal.

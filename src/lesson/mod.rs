@@ -1,6 +1,7 @@
 //! Lessons: folders under `lessons/` holding a `lesson.yaml`, loaded into validated types.
 //! Every problem is reported with file:line:column; a broken lesson never stops the others.
 
+mod catalog;
 mod convert;
 mod error;
 pub mod markdown;
@@ -10,6 +11,7 @@ pub mod trial;
 
 use std::path::{Path, PathBuf};
 
+pub use catalog::{Catalog, SharedCatalog};
 pub use error::LessonError;
 
 use crate::check::CheckSpec;
@@ -156,70 +158,6 @@ pub fn schema() -> String {
     let mut schema = schemars::schema_for!(raw::RawLesson);
     schema.insert("title".into(), "Pathshala lesson (lesson.yaml)".into());
     serde_json::to_string_pretty(&schema).unwrap_or_default()
-}
-
-/// The lessons a server offers, by id.
-#[derive(Debug, Default)]
-pub struct Catalog {
-    pub lessons: std::collections::BTreeMap<String, Lesson>,
-}
-
-impl Catalog {
-    pub fn new(lessons: Vec<Lesson>) -> Self {
-        Self {
-            lessons: lessons.into_iter().map(|l| (l.id.clone(), l)).collect(),
-        }
-    }
-
-    pub fn get(&self, id: &str) -> Option<&Lesson> {
-        self.lessons.get(id)
-    }
-
-    /// The lessons as the catalog lists them: tracks in the order of their first lesson,
-    /// and each track's lessons by `order`, then id.
-    pub fn in_order(&self) -> Vec<&Lesson> {
-        let key = |l: &Lesson| (l.order.unwrap_or(u32::MAX), l.id.clone());
-        let mut lessons: Vec<&Lesson> = self.lessons.values().collect();
-        lessons.sort_by_key(|l| key(l));
-        let mut tracks: Vec<&str> = Vec::new();
-        for lesson in &lessons {
-            if !tracks.contains(&lesson.track.as_str()) {
-                tracks.push(&lesson.track);
-            }
-        }
-        lessons.sort_by_key(|l| tracks.iter().position(|t| *t == l.track));
-        lessons
-    }
-
-    /// The lesson after `id` in its track, if any.
-    pub fn next_in_track(&self, id: &str) -> Option<&Lesson> {
-        let lessons = self.in_order();
-        let at = lessons.iter().position(|l| l.id == id)?;
-        lessons
-            .get(at + 1)
-            .copied()
-            .filter(|next| next.track == lessons[at].track)
-    }
-}
-
-/// The catalog a server serves, replaceable while requests read it.
-#[derive(Clone, Default)]
-pub struct SharedCatalog(std::sync::Arc<std::sync::RwLock<std::sync::Arc<Catalog>>>);
-
-impl SharedCatalog {
-    pub fn new(catalog: Catalog) -> Self {
-        Self(std::sync::Arc::new(std::sync::RwLock::new(
-            std::sync::Arc::new(catalog),
-        )))
-    }
-
-    pub fn current(&self) -> std::sync::Arc<Catalog> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn replace(&self, catalog: Catalog) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(catalog);
-    }
 }
 
 /// A fingerprint of every file under `root` (names, sizes, modification times): it

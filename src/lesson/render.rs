@@ -97,6 +97,7 @@ mod tests {
             track: String::new(),
             level: super::super::Level::Beginner,
             minutes: 1,
+            order: None,
             image: None,
             vars: vars.into_iter().map(|(n, v)| (n.to_string(), v)).collect(),
             files: Vec::new(),

@@ -220,3 +220,34 @@ async fn certbot_gets_a_certificate_from_pebble_that_nginx_serves() {
     t.close().await;
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_tuition_app_passes_its_own_tests_and_runs_as_a_service() {
+    let app = TestApp::spawn().await;
+    let (_browser, _id, mut t) = app.open_sandbox().await;
+    // The pristine copy passes its own tests as the learner would run them.
+    t.type_text(
+        "cp -r /usr/share/tuition-app ~/tuition && cd ~/tuition && python3 -m unittest 2>&1 | tail -1 | tr A-Z a-z; cd\r",
+    )
+    .await;
+    t.expect_within("ok", Duration::from_secs(30)).await;
+    // Without its secret key it refuses to start, and says why.
+    t.run(
+        "python3 /usr/share/tuition-app/app.py serve 2>&1 | grep -o 'TUITION_SECRET_KEY is not set' | tr A-Z a-z",
+        "tuition_secret_key is not set",
+    )
+    .await;
+    // tuition-stage deploys it the way the lessons do: a service behind nginx on port 80.
+    t.run(
+        "sudo env TUITION_PORT=8321 TUITION_SECRET_KEY=kathmandu-exam-key tuition-stage app env service nginx && curl -s localhost/health | jq -r .status | tr a-z A-Z",
+        "OK",
+    )
+    .await;
+    t.run(
+        "curl -s localhost:8321/api/results/1 | jq -r .name | tr a-z A-Z",
+        "AARATI SHRESTHA",
+    )
+    .await;
+    t.run("ps -o user= -C python3 | sort -u | tr a-z A-Z", "TUITION")
+        .await;
+}

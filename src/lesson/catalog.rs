@@ -1,0 +1,123 @@
+//! The catalog: the lessons a server offers, in the order learners should take them.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use super::Lesson;
+
+/// The lessons a server offers, by id.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub lessons: BTreeMap<String, Lesson>,
+}
+
+impl Catalog {
+    pub fn new(lessons: Vec<Lesson>) -> Self {
+        Self {
+            lessons: lessons.into_iter().map(|l| (l.id.clone(), l)).collect(),
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Lesson> {
+        self.lessons.get(id)
+    }
+
+    /// The lessons as the catalog lists them: tracks in the order of their first lesson,
+    /// and each track's lessons by `order`, then id.
+    pub fn in_order(&self) -> Vec<&Lesson> {
+        let key = |l: &Lesson| (l.order.unwrap_or(u32::MAX), l.id.clone());
+        let mut lessons: Vec<&Lesson> = self.lessons.values().collect();
+        lessons.sort_by_key(|l| key(l));
+        let mut tracks: Vec<&str> = Vec::new();
+        for lesson in &lessons {
+            if !tracks.contains(&lesson.track.as_str()) {
+                tracks.push(&lesson.track);
+            }
+        }
+        lessons.sort_by_key(|l| tracks.iter().position(|t| *t == l.track));
+        lessons
+    }
+
+    /// The lesson after `id` in its track, if any.
+    pub fn next_in_track(&self, id: &str) -> Option<&Lesson> {
+        let lessons = self.in_order();
+        let at = lessons.iter().position(|l| l.id == id)?;
+        lessons
+            .get(at + 1)
+            .copied()
+            .filter(|next| next.track == lessons[at].track)
+    }
+}
+
+/// The catalog a server serves, replaceable while requests read it.
+#[derive(Clone, Default)]
+pub struct SharedCatalog(Arc<RwLock<Arc<Catalog>>>);
+
+impl SharedCatalog {
+    pub fn new(catalog: Catalog) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(catalog))))
+    }
+
+    pub fn current(&self) -> Arc<Catalog> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn replace(&self, catalog: Catalog) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lesson(id: &str, track: &str, order: Option<u32>) -> Lesson {
+        Lesson {
+            id: id.into(),
+            dir: id.into(),
+            title: id.to_uppercase(),
+            summary: String::new(),
+            track: track.into(),
+            level: super::super::Level::Beginner,
+            minutes: 10,
+            order,
+            image: None,
+            vars: Vec::new(),
+            files: Vec::new(),
+            setup: None,
+            steps: Vec::new(),
+        }
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::new(vec![
+            lesson("zz-unnumbered", "Main", None),
+            lesson("https", "Main", Some(50)),
+            lesson("tour", "Start here", Some(1)),
+            lesson("linux", "Main", Some(10)),
+            lesson("extra", "Extras", None),
+            lesson("nginx", "Main", Some(40)),
+        ])
+    }
+
+    #[test]
+    fn tracks_follow_their_first_lesson_and_lessons_their_order() {
+        let catalog = catalog();
+        let ids: Vec<&str> = catalog.in_order().iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["tour", "linux", "nginx", "https", "zz-unnumbered", "extra"]
+        );
+    }
+
+    #[test]
+    fn the_next_lesson_stays_in_its_track() {
+        let catalog = catalog();
+        let next = |id: &str| catalog.next_in_track(id).map(|l| l.id.clone());
+        assert_eq!(next("linux").as_deref(), Some("nginx"));
+        assert_eq!(next("https").as_deref(), Some("zz-unnumbered"));
+        assert_eq!(next("tour"), None, "the last lesson of its track");
+        assert_eq!(next("zz-unnumbered"), None);
+        assert_eq!(next("no-such-lesson"), None);
+    }
+}

@@ -14,6 +14,7 @@ LIMIT = 2000  # characters of actual output reported back
 
 def short(text):
     text = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    text = text.rstrip("\n")
     return text if len(text) <= LIMIT else text[:LIMIT] + "..."
 
 

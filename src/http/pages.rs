@@ -47,6 +47,20 @@ fn page(state: &AppState, name: &str, values: Value) -> Response {
 struct Track {
     name: String,
     lessons: Vec<CatalogEntry>,
+    /// The estimated time of the whole track.
+    minutes: u32,
+    /// Lessons with every step passed.
+    done: usize,
+    /// `minutes` for people: "45 min", "6 h 10 min".
+    duration: String,
+}
+
+fn duration(minutes: u32) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,13 +92,24 @@ pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner)
             steps: lesson.steps.len(),
             passed,
         };
-        match tracks.iter_mut().find(|t| t.name == lesson.track) {
-            Some(track) => track.lessons.push(entry),
-            None => tracks.push(Track {
-                name: lesson.track.clone(),
-                lessons: vec![entry],
-            }),
-        }
+        let at = tracks
+            .iter()
+            .position(|t| t.name == lesson.track)
+            .unwrap_or_else(|| {
+                tracks.push(Track {
+                    name: lesson.track.clone(),
+                    lessons: Vec::new(),
+                    minutes: 0,
+                    done: 0,
+                    duration: String::new(),
+                });
+                tracks.len() - 1
+            });
+        let track = &mut tracks[at];
+        track.minutes += entry.minutes;
+        track.done += usize::from(entry.steps > 0 && entry.passed == entry.steps);
+        track.duration = duration(track.minutes);
+        track.lessons.push(entry);
     }
     page(
         &state,
@@ -120,6 +145,13 @@ pub async fn show_lesson_page(State(state): State<AppState>, Path(id): Path<Stri
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_read_like_people_say_them() {
+        assert_eq!(super::duration(45), "45 min");
+        assert_eq!(super::duration(120), "2 h");
+        assert_eq!(super::duration(370), "6 h 10 min");
+    }
+
     #[test]
     fn every_template_parses() {
         let env = super::templates();

@@ -124,6 +124,28 @@ async fn a_learner_written_unit_runs_restarts_and_survives_a_reboot() {
         "back-25",
     )
     .await;
+    // The journal tells the automatic restart from a manual one, and status shows the PID.
+    t.run(
+        "journalctl -u tuition | grep -o 'Scheduled restart job, restart counter is at 1' | tr a-z A-Z",
+        "SCHEDULED RESTART JOB, RESTART COUNTER IS AT 1",
+    )
+    .await;
+    t.run(
+        "systemctl status tuition | grep -c \"Main PID: $new (python3)\" | sed 's/^/pid-lines=/'",
+        "pid-lines=1",
+    )
+    .await;
+    // `enable --now` of a unit that cannot start fails, as systemd's does.
+    t.write_file(
+        "/etc/systemd/system/broken.service",
+        "[Service]\nExecStart=/no/such/program\n\n[Install]\nWantedBy=multi-user.target\n",
+    )
+    .await;
+    t.run(
+        "sudo systemctl daemon-reload; sudo systemctl enable --now broken 2>/dev/null; echo enable-now-exit-$?",
+        "enable-now-exit-1",
+    )
+    .await;
 
     // Enabled services start again after a reboot.
     t.run(

@@ -51,20 +51,29 @@ _LIFECYCLE = [
 ]
 
 
-def _journal(self, unit, text):
-    """Appends one systemd-style line to the unit's journal file; never fails the command."""
+def journal_line(self, unit, message):
+    """Appends `message` as a systemd[1] line to the unit's journal; never fails a command."""
     try:
         conf = self.unitfiles.load_conf(unit)
         if conf is None:
             return
         path = self.journal.get_log_from(conf)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        description = self.unitfiles.get_Description(conf) or unit
         stamp = time.strftime("%b %d %H:%M:%S")
         with open(path, "a", encoding="utf-8") as log:
-            log.write(f"{stamp} {_HOST} systemd[1]: {text} {unit} - {description}.\n")
+            log.write(f"{stamp} {_HOST} systemd[1]: {message}\n")
     except Exception:  # pylint: disable=broad-exception-caught
         pass
+
+
+def _journal(self, unit, text):
+    """A lifecycle line: "Started tuition.service - Tuition app." and the like."""
+    try:
+        conf = self.unitfiles.load_conf(unit)
+        description = (conf and self.unitfiles.get_Description(conf)) or unit
+    except Exception:  # pylint: disable=broad-exception-caught
+        description = unit
+    journal_line(self, unit, f"{text} {unit} - {description}.")
 
 
 def _wrap(method, before, after, failed):
@@ -81,5 +90,47 @@ def _wrap(method, before, after, failed):
 
 for _method, _before, _after, _failed in _LIFECYCLE:
     _wrap(_method, _before, _after, _failed)
+
+
+def _enable_units(self, units):
+    """`enable --now` fails when a unit does not start, as systemd's does (the library
+    reported success whatever the start did)."""
+    self.wait_system()
+    done = True
+    for unit in units:
+        if not self.enable_unit(unit):
+            done = False
+        elif self._now and not self.start_unit(unit):
+            done = False
+    return done
+
+
+systemctl.Systemctl.enable_units = _enable_units
+
+_status_unit = systemctl.Systemctl.status_unit
+
+
+def _status_with_pid_and_log(self, unit):
+    """`systemctl status` as systemd prints it: the main PID and the unit's last log lines."""
+    code, text = _status_unit(self, unit)
+    try:
+        conf = self.unitfiles.get_conf(unit)
+        pid = self.active_pid_from(conf) if conf.is_loaded() else None
+        if pid:
+            try:
+                with open(f"/proc/{pid}/comm", encoding="utf-8") as f:
+                    text += f"\n  Main PID: {pid} ({f.read().strip()})"
+            except OSError:
+                text += f"\n  Main PID: {pid}"
+        with open(self.journal.get_log_from(conf), encoding="utf-8", errors="replace") as log:
+            tail = log.readlines()[-10:]
+        if tail:
+            text += "\n\n" + "".join(tail).rstrip("\n")
+    except Exception:  # pylint: disable=broad-exception-caught
+        pass
+    return code, text
+
+
+systemctl.Systemctl.status_unit = _status_with_pid_and_log
 
 main = systemctl.main

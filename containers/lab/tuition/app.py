@@ -92,8 +92,14 @@ CREATE TABLE IF NOT EXISTS results (
 
 def connect(path):
     """Opens the database; never creates a missing file (that is init-db's job)."""
-    if not os.path.exists(path):
-        raise sqlite3.OperationalError(f"no database at {path} (run: app.py init-db)")
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise sqlite3.OperationalError(f"no database at {path} (run: app.py init-db)") from None
+    except PermissionError:
+        raise sqlite3.OperationalError(
+            f"cannot reach the database {path}: permission denied on its folder"
+        ) from None
     db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
     db.row_factory = sqlite3.Row
     return db

@@ -67,13 +67,14 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
         .into_iter()
         .map(|step| convert_step(&mut problems, step))
         .collect();
-    if let Some(setup) = &raw.setup
-        && setup.trim().is_empty()
-    {
-        problems.at(
-            &Location::UNKNOWN,
-            "setup is empty; remove it or add a script",
-        );
+    if let Some(setup) = &raw.setup {
+        if setup.value.trim().is_empty() {
+            problems.at(
+                &setup.referenced,
+                "setup is empty; remove it or add a script",
+            );
+        }
+        check_template(&mut problems, &setup.referenced, "the setup", &setup.value);
     }
     if !problems.found.is_empty() {
         return Err(problems.found);
@@ -94,7 +95,7 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
         }),
         vars,
         files,
-        setup: raw.setup,
+        setup: raw.setup.map(|s| s.value),
         steps,
     })
 }
@@ -256,6 +257,14 @@ fn convert_step(problems: &mut Problems, step: Spanned<RawStep>) -> Step {
             hint,
         );
     }
+    if let Some(solution) = &raw.solution {
+        check_template(
+            problems,
+            &at,
+            &format!("the solution of step {:?}", raw.title),
+            solution,
+        );
+    }
     if raw.checks.is_empty() {
         problems.at(
             &at,
@@ -328,6 +337,24 @@ fn convert_check(problems: &mut Problems, check: Spanned<RawCheck>) -> Option<Ch
     if let Some(fail) = &fail {
         check_template(problems, &at, "a check's fail message", fail);
     }
+    if let Some(name) = &name {
+        check_template(problems, &at, "a check's name", name);
+    }
+    // The kind's texts are rendered when they hold `{{` or `{%` (see render::render_checks).
+    let json = serde_json::to_value(&kind).unwrap_or_default();
+    let mut texts = Vec::new();
+    collect_strings(&json, &mut texts);
+    for text in texts
+        .iter()
+        .filter(|t| t.contains("{{") || t.contains("{%"))
+    {
+        check_template(
+            problems,
+            &at,
+            &format!("a text of this {} check", kind.kind()),
+            text,
+        );
+    }
     if timeout == Some(0) {
         problems.at(&at, "a check's timeout must be at least 1 second");
     }
@@ -347,13 +374,29 @@ fn check_template(problems: &mut Problems, at: &Location, what: &str, template: 
             .line()
             .map(|l| format!(" (line {l} of the text)"))
             .unwrap_or_default();
+        // Shell's `${#var}` (a length) reads as the start of a template comment.
+        let advice = if template.contains("{#") {
+            "; `{#` starts a template comment: for shell's ${#var} write \
+             ${{ '{#' }}var} or put the script between {% raw %} and {% endraw %}"
+        } else {
+            ""
+        };
         problems.at(
             at,
             format!(
-                "{what} is not a valid template{line}: {}",
+                "{what} is not a valid template{line}: {}{advice}",
                 e.detail().unwrap_or("syntax error")
             ),
         );
+    }
+}
+
+fn collect_strings<'a>(value: &'a serde_json::Value, into: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::String(text) => into.push(text),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, into)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, into)),
+        _ => {}
     }
 }
 

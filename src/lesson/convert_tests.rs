@@ -113,3 +113,47 @@ fn a_wrong_type_and_broken_yaml_are_located() {
         "{broken:?}"
     );
 }
+
+#[test]
+fn a_shell_length_in_a_check_script_is_caught_with_advice() {
+    // `${#x}` opens a template comment; rendered, the script would silently lose its vars.
+    let text = GOOD.replace(
+        "        file: { path: /home/learner/projects, type: directory }\n",
+        "        script: { run: \"x=$(cat /tmp/v); [ ${#x} = 4 ] && [ $x = {{ port }} ]\" }\n",
+    );
+    let found = errors(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("lessons/demo/lesson.yaml:15:9:"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].contains("a text of this script check"),
+        "{found:?}"
+    );
+    assert!(found[0].contains("{% raw %}"), "{found:?}");
+}
+
+#[test]
+fn setup_and_solutions_are_checked_as_templates() {
+    let text = GOOD
+        .replace(
+            "solution: mkdir ~/projects",
+            "solution: mkdir {{ port ~/projects",
+        )
+        .replace("steps:\n", "setup: \"echo {% if %}\"\nsteps:\n");
+    let found = errors(&text);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|e| e.contains(":9:8: the setup is not a valid template")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|e| e.contains(":11:5: the solution of step")),
+        "{found:?}"
+    );
+}

@@ -38,7 +38,8 @@ pub struct RawLesson {
     #[schemars(with = "BTreeMap<String, String>")]
     pub files: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
-    pub setup: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub setup: Option<Spanned<String>>,
     #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<Spanned<RawStep>>,
 }

@@ -74,9 +74,13 @@
     if (nextLesson) nextLesson.hidden = !done;
   }
 
-  // Each code block gets a button that types it into the terminal.
+  // Each command block gets a button that types it into the terminal: blocks without a
+  // language, or marked sh, bash, shell or console. ```text, ```nginx, ```ini... are shown only.
+  const RUNNABLE = /^(|sh|bash|shell|console)$/;
   function addRunButtons(container) {
     container.querySelectorAll("pre > code").forEach((code) => {
+      const language = (code.className.match(/language-(\S+)/) || ["", ""])[1];
+      if (!RUNNABLE.test(language)) return;
       const button = document.createElement("button");
       button.type = "button";
       button.className = "run";

@@ -193,6 +193,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self.route("POST")
 
+    def do_HEAD(self):
+        # As GET, without the body (send() leaves it out): `curl -I` works.
+        self.route("GET")
+
     def route(self, method):
         self.started = time.monotonic()
         url = urlsplit(self.path)

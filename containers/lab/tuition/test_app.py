@@ -50,6 +50,12 @@ class TuitionAppTest(unittest.TestCase):
         self.assertEqual(json.loads(body)["status"], "ok")
         self.assertEqual(json.loads(body)["version"], app.version())
 
+    def test_head_answers_like_get_without_a_body(self):
+        request = urllib.request.Request(self.base + "/health", method="HEAD")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            self.assertEqual(response.status, 200)
+            self.assertEqual(response.read(), b"")
+
     def test_home_page_names_the_centre(self):
         status, body = self.request("/")
         self.assertEqual(status, 200)

@@ -119,6 +119,12 @@ pub struct HttpCheck {
     pub ca_file: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
+    /// A body to send (for POST/PUT), e.g. JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    /// Request headers to send: name -> value (e.g. `Authorization: Bearer {{ key }}`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub send_headers: std::collections::BTreeMap<String, String>,
 }
 
 /// A TCP port with a listener (or without one).

@@ -122,7 +122,8 @@ def check_script(c, timeout):
 def check_http(c, timeout):
     import ssl, urllib.error, urllib.request
     request = urllib.request.Request(c["url"], method=c.get("method", "GET"),
-                                     data=c.get("body_send", "").encode() or None)
+                                     data=c.get("send", "").encode() or None,
+                                     headers=c.get("send_headers", {}))
     context = None
     if c["url"].startswith("https"):
         context = ssl.create_default_context(cafile=c.get("ca_file"))

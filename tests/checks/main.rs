@@ -192,6 +192,19 @@ async fn http_port_process_and_service_checks_see_a_running_nginx() {
         "no answer",
     )
     .await;
+    // A request with a body and headers: the tuition app's admin API wants its key.
+    lab.sh(
+        "env TUITION_PORT=8321 TUITION_SECRET_KEY=exam-season-key-1 tuition-stage app env service",
+    )
+    .await;
+    let enrol = |key: &str| {
+        json!({"kind": "http", "url": "http://127.0.0.1:8321/api/students", "method": "POST",
+               "status": 201, "send": r#"{"name": "Yamuna Bista", "grade": 9}"#,
+               "send_headers": {"Authorization": format!("Bearer {key}"), "Content-Type": "application/json"}})
+    };
+    lab.passes(enrol("exam-season-key-1")).await;
+    lab.fails(enrol("a-wrong-key-0000"), "status 201", "status 401")
+        .await;
     lab.passes(json!({"kind": "port", "port": 80})).await;
     lab.fails(json!({"kind": "port", "port": 8080}), "port 8080", "80")
         .await;

@@ -184,3 +184,77 @@ async fn with_dev_the_server_reloads_a_lesson_when_its_file_changes() {
     .await;
     app.cleanup().await;
 }
+
+/// The curriculum in the order a learner takes it.
+const TRACK: [&str; 14] = [
+    "linux-basics",
+    "env-and-secrets",
+    "app-as-a-service",
+    "docker-basics",
+    "nginx-reverse-proxy",
+    "https-and-domains",
+    "reading-logs",
+    "database-backups",
+    "ci-cd-pipeline",
+    "monitoring",
+    "fix-site-down",
+    "fix-app-crash",
+    "fix-expired-cert",
+    "capstone-exam-season",
+];
+
+#[tokio::test]
+async fn the_catalog_lists_the_track_in_order_and_each_lesson_names_the_next() {
+    let app = TestApp::spawn().await;
+    let browser = app.client();
+    let catalog: Value = browser.get("/api/lessons").await.json().await.unwrap();
+    let listed: Vec<(&str, &str)> = catalog
+        .as_array()
+        .expect("the catalog is a list")
+        .iter()
+        .map(|l| (l["track"].as_str().unwrap(), l["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed[0], ("Start here", "first-steps"), "{listed:?}");
+    let track: Vec<&str> = listed
+        .iter()
+        .filter(|(t, _)| *t == "From a bare server to production")
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(track, TRACK);
+    for entry in catalog.as_array().unwrap() {
+        let minutes = entry["minutes"].as_u64().unwrap();
+        assert!((5..=45).contains(&minutes), "{entry}");
+    }
+
+    for pair in TRACK.windows(2) {
+        let outline: Value = browser
+            .get(&format!("/api/lessons/{}", pair[0]))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(outline["next"], pair[1], "after {}", pair[0]);
+    }
+    let last: Value = browser
+        .get("/api/lessons/capstone-exam-season")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last["next"], Value::Null);
+
+    // The pages say it too: the track's size and time, and the way on from a lesson.
+    let home = browser.get("/").await.text().await.unwrap();
+    assert!(home.contains("14 lessons · about"), "{home}");
+    let page = browser
+        .get("/lessons/linux-basics")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("href=\"/lessons/env-and-secrets\" hidden>Next lesson:"),
+        "{page}"
+    );
+    app.cleanup().await;
+}

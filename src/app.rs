@@ -31,13 +31,14 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         validate_instance(&config.instance)?;
         config.validate()?;
+        let store = Arc::new(Store::open(&config.data_dir)?);
         let sandboxes = Sandboxes::connect(
             config.docker_host.as_deref(),
             &config.instance,
             config.sandbox.clone(),
         )
-        .await?;
-        let store = Arc::new(Store::open(&config.data_dir)?);
+        .await?
+        .for_server(store.server_id()?);
         let sessions = Sessions::start(sandboxes.clone(), store).await?;
         let listener = TcpListener::bind(config.listen)
             .await

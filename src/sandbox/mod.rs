@@ -27,6 +27,8 @@ pub use shell::{Shell, ShellOutput};
 pub const SESSION_LABEL: &str = "pathshala.session";
 /// Label carrying the name of the server instance that owns a container.
 pub const INSTANCE_LABEL: &str = "pathshala.instance";
+/// Label carrying the id of the server (its database) that made a container.
+pub const SERVER_LABEL: &str = "pathshala.server";
 /// Seconds a restarting sandbox's processes get to stop before they are killed.
 const RESTART_STOP_SECS: i32 = 3;
 /// Hostname the learner sees in their prompt.
@@ -37,6 +39,8 @@ const HOSTNAME: &str = "lab";
 pub struct FoundSandbox {
     pub container_id: String,
     pub session_id: Option<String>,
+    /// The server that made it (`None` for containers made before servers had ids).
+    pub server_id: Option<String>,
     pub running: bool,
 }
 
@@ -46,6 +50,8 @@ pub struct Sandboxes {
     docker: Docker,
     limits: SandboxConfig,
     instance: String,
+    /// This server's id, labelled on every sandbox it makes (see [`Sandboxes::for_server`]).
+    server_id: Option<String>,
     /// Id of the isolated network every sandbox joins.
     network_id: String,
 }
@@ -64,8 +70,20 @@ impl Sandboxes {
             docker,
             limits,
             instance: instance.to_string(),
+            server_id: None,
             network_id,
         })
+    }
+
+    /// Marks every sandbox made from now on as this server's (its database's id).
+    pub fn for_server(mut self, server_id: String) -> Self {
+        self.server_id = Some(server_id);
+        self
+    }
+
+    /// The id given to [`Sandboxes::for_server`].
+    pub fn server_id(&self) -> Option<&str> {
+        self.server_id.as_deref()
     }
 
     /// The raw client, for image builds.
@@ -98,10 +116,13 @@ impl Sandboxes {
         image: Option<&str>,
     ) -> Result<String, SandboxError> {
         let image = image.unwrap_or(&self.limits.image);
-        let labels = HashMap::from([
+        let mut labels = HashMap::from([
             (SESSION_LABEL.to_string(), session_id.to_string()),
             (INSTANCE_LABEL.to_string(), self.instance.clone()),
         ]);
+        if let Some(server) = &self.server_id {
+            labels.insert(SERVER_LABEL.to_string(), server.clone());
+        }
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
             hostname: Some(HOSTNAME.into()),
@@ -195,9 +216,11 @@ impl Sandboxes {
         Ok(containers
             .into_iter()
             .filter_map(|c| {
+                let mut labels = c.labels.unwrap_or_default();
                 Some(FoundSandbox {
                     container_id: c.id?,
-                    session_id: c.labels.and_then(|mut l| l.remove(SESSION_LABEL)),
+                    session_id: labels.remove(SESSION_LABEL),
+                    server_id: labels.remove(SERVER_LABEL),
                     running: c.state.map(|s| s.to_string()) == Some("running".into()),
                 })
             })

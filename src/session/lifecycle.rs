@@ -47,7 +47,14 @@ pub async fn recover(sessions: &Sessions) -> Result<(), SessionError> {
         .map(|s| (s.container_id.clone(), s))
         .collect();
     let now = unix_now();
+    let mut foreign = 0;
     for found in sandboxes.list().await? {
+        // Another server (another database) on this engine with the same instance name:
+        // its sandboxes are live, not leftovers.
+        if found.server_id.is_some() && found.server_id.as_deref() != sandboxes.server_id() {
+            foreign += 1;
+            continue;
+        }
         let keep = stored.remove(&found.container_id).filter(|s| {
             found.running
                 && found.session_id.as_deref() == Some(s.id.as_str())
@@ -66,6 +73,12 @@ pub async fn recover(sessions: &Sessions) -> Result<(), SessionError> {
                 }
             }
         }
+    }
+    if foreign > 0 {
+        tracing::warn!(
+            "{foreign} sandbox(es) with this instance name belong to another Pathshala server \
+             on this Docker engine; left alone. Give each server its own `instance`."
+        );
     }
     // Stored sessions whose container has disappeared.
     for session in stored.into_values() {

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     "CREATE TABLE sessions (
         id           TEXT PRIMARY KEY,
         owner_hash   TEXT NOT NULL,
@@ -23,6 +23,7 @@ const MIGRATIONS: [&str; 2] = [
         passed_at  INTEGER NOT NULL,
         PRIMARY KEY (owner_hash, lesson_id, step)
      ) STRICT;",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
 ];
 
 /// A storage failure.
@@ -64,6 +65,22 @@ pub struct Store {
 }
 
 impl Store {
+    /// This database's server id, made on first use: it marks the sandboxes this server
+    /// creates, so that another server on the same engine never takes them for its own.
+    pub fn server_id(&self) -> Result<String, StoreError> {
+        let conn = self.conn();
+        let fresh = uuid::Uuid::new_v4().simple().to_string();
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('server_id', ?1)",
+            params![fresh],
+        )?;
+        Ok(
+            conn.query_row("SELECT value FROM meta WHERE key = 'server_id'", [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
     /// Opens (creating if needed) `data_dir/pathshala.db` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {

@@ -134,6 +134,30 @@ async fn start_up_removes_leftover_containers_of_this_instance_only() {
 }
 
 #[tokio::test]
+async fn a_second_server_with_the_same_instance_leaves_the_first_ones_sandboxes_alone() {
+    let first = TestApp::spawn().await;
+    let mut browser = first.client();
+    let id = browser.create_session().await;
+    let before = first.containers().await;
+    assert_eq!(before.len(), 1);
+
+    // Same instance name and engine, its own database: an operator's mistake, not a restart.
+    let mut config = first.config.clone();
+    config.data_dir = std::env::temp_dir().join(format!("{}-second", config.instance));
+    let second = TestApp::spawn_with(config).await;
+    assert_eq!(
+        first.containers().await,
+        before,
+        "the second server removed a live sandbox"
+    );
+    let mut terminal = browser.terminal(&id).await;
+    terminal.run("echo still-$((6*7))", "still-42").await;
+    terminal.close().await;
+    second.cleanup().await;
+    first.cleanup().await;
+}
+
+#[tokio::test]
 async fn a_restart_keeps_the_learners_sandbox_and_files() {
     let app = TestApp::spawn().await;
     let mut browser = app.client();

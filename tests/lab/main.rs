@@ -52,6 +52,19 @@ async fn nginx_runs_at_boot_and_reloads_a_changed_config() {
         "ACTIVE (RUNNING)",
     )
     .await;
+    // A broken config fails a restart; once fixed, a plain start brings it back to active.
+    t.write_file("/etc/nginx/conf.d/broken.conf", "garbage\n")
+        .await;
+    t.run(
+        "sudo systemctl restart nginx 2>/dev/null; echo restart-exit-$?",
+        "restart-exit-1",
+    )
+    .await;
+    t.run(
+        "sudo rm /etc/nginx/conf.d/broken.conf; sudo systemctl start nginx; echo fixed=$(systemctl is-active nginx)",
+        "fixed=active",
+    )
+    .await;
     t.close().await;
     app.cleanup().await;
 }

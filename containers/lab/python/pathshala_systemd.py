@@ -133,4 +133,22 @@ def _status_with_pid_and_log(self, unit):
 
 systemctl.Systemctl.status_unit = _status_with_pid_and_log
 
+_do_start = systemctl.Systemctl.do_start_service_from
+
+
+def _start_clearing_an_old_failure(self, conf):
+    """A failed start (say an ExecStartPre `nginx -t` that failed) leaves "failed" in the
+    status file, and the library let it outrank a later successful start: nginx served the
+    site but stayed "failed", and only stop-then-start recovered. Each start begins clean,
+    as in systemd."""
+    try:
+        if self.get_status_from(conf, "ActiveState", "") == "failed":
+            self.write_status_from(conf, AS=None)
+    except Exception:  # pylint: disable=broad-exception-caught
+        pass
+    return _do_start(self, conf)
+
+
+systemctl.Systemctl.do_start_service_from = _start_clearing_an_old_failure
+
 main = systemctl.main

@@ -222,6 +222,10 @@ pub struct TlsCheck {
     pub min_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
+    /// Read what host:port serves without verifying it (an expired or self-signed
+    /// certificate's names and dates).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
 }
 
 /// The escape hatch: a bash script; exit 0 passes, its output is the message.

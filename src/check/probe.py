@@ -317,7 +317,7 @@ def check_tls(c, timeout):
         host, port = c["host"], int(c.get("port", 443))
         where = "%s:%d" % (host, port)
         context = ssl.create_default_context(cafile=c.get("ca_file"))
-        if not c.get("ca_file") and c.get("verify") is False:
+        if c.get("insecure"):
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         try:
             with socket.create_connection((host, port), timeout=timeout) as raw:

@@ -299,6 +299,9 @@ async fn tls_checks_read_names_expiry_and_verification() {
         "self",
     )
     .await;
+    // Unverified, the same server's certificate can still be read (names, dates).
+    lab.passes(json!({"kind": "tls", "host": "tuition.test", "insecure": true, "names": ["tuition.test"], "min_days": 30}))
+        .await;
     lab.fails(
         json!({"kind": "tls", "file": "/etc/ssl/tuition.pem", "names": ["www.tuition.test"]}),
         "www.tuition.test",

@@ -6,6 +6,8 @@
 The server must be running (`pathshala serve`). The script has one action per line:
 
     $ COMMAND      type COMMAND into the terminal and press Enter
+    > TEXT         type TEXT without Enter (into an editor, say)
+    ctrl KEY       press Ctrl+KEY (ctrl o, ctrl x for nano; ctrl c)
     wait SECONDS   let the terminal work
     check          press Check and print every check's result and message
     hint           reveal the next hint and print it
@@ -16,7 +18,7 @@ The server must be running (`pathshala serve`). The script has one action per li
     # ...          a comment, printed as it is
 
 Everything the learner would read is printed, so an author can follow the lesson as a
-newcomer would. Needs `chromium` and `chromedriver` on PATH; uses only Python's standard
+newcomer would. The sandbox is removed at the end, as the Reset button would. Needs `chromium` and `chromedriver` on PATH; uses only Python's standard
 library (it speaks WebDriver to chromedriver directly)."""
 
 import base64
@@ -31,6 +33,7 @@ import urllib.request
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 ENTER = "\ue007"
+CONTROL = "\ue009"
 
 
 class Browser:
@@ -104,6 +107,8 @@ def print_step(browser):
 
 
 def check(browser):
+    # Clear the last verdict so that only this check's results are read.
+    browser.js("document.getElementById('results').innerHTML = '';")
     browser.click("#check")
     deadline = time.time() + 60
     while not browser.js("return document.querySelectorAll('#results li').length > 0;"):
@@ -126,9 +131,10 @@ def main(argv):
     browser = Browser()
     try:
         browser.do("POST", "/url", {"url": f"{server}/lessons/{lesson}"})
-        browser.find(".xterm-helper-textarea", within=60)
-        deadline = time.time() + 60
-        while "ready" not in browser.text("#status").lower() and time.time() < deadline:
+        deadline = time.time() + 90
+        while browser.text("#status").strip() != "Connected":
+            if time.time() > deadline:
+                raise SystemExit(f"the sandbox did not connect; the page says: {browser.text('#status')}")
             time.sleep(0.2)
         print(f"[status: {browser.text('#status')}]")
         print_step(browser)
@@ -143,6 +149,13 @@ def main(argv):
                 print(f"$ {rest}")
                 browser.type_keys(".xterm-helper-textarea", rest + ENTER)
                 time.sleep(0.5)
+            elif action == ">":
+                print(f"> {rest}")
+                browser.type_keys(".xterm-helper-textarea", rest)
+            elif action == "ctrl":
+                print(f"[ctrl {rest}]")
+                browser.type_keys(".xterm-helper-textarea", CONTROL + rest.lower() + CONTROL)
+                time.sleep(0.3)
             elif action == "wait":
                 time.sleep(float(rest))
             elif action == "check":
@@ -170,7 +183,15 @@ def main(argv):
         if next_lesson:
             print(f"[{next_lesson}]")
     finally:
-        browser.close()
+        # As the Reset button does: the sandbox goes with the walk (else walks fill the cap).
+        try:
+            browser.do("POST", "/execute/async", {"args": [lesson], "script":
+                "const done = arguments[arguments.length - 1];"
+                "const id = localStorage.getItem('pathshala.lesson.' + arguments[0]);"
+                "if (!id) return done(false);"
+                "fetch('/api/sessions/' + id, {method: 'DELETE'}).then(() => done(true), () => done(false));"})
+        finally:
+            browser.close()
     return 0
 
 

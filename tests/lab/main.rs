@@ -148,6 +148,12 @@ async fn a_learner_written_unit_runs_restarts_and_survives_a_reboot() {
         "pid-lines=1",
     )
     .await;
+    // Without sudo, a change is refused in one line that says what to do.
+    t.run(
+        "systemctl restart tuition 2>&1 | head -1 | grep -o 'Access denied: this needs root. Try: sudo' | tr a-z A-Z",
+        "ACCESS DENIED: THIS NEEDS ROOT. TRY: SUDO",
+    )
+    .await;
     // `enable --now` of a unit that cannot start fails, as systemd's does.
     t.write_file(
         "/etc/systemd/system/broken.service",

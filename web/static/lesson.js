@@ -113,6 +113,7 @@
     });
     $("hints").innerHTML = "";
     $("hint").hidden = step.hints_html.length === 0;
+    $("hint").disabled = false;
     $("hint").textContent = `Show a hint (${step.hints_html.length})`;
     $("results").innerHTML = "";
     $("watching").hidden = !step.watch;

@@ -18,6 +18,9 @@ window.PathshalaTerminal = (function () {
     const term = new Terminal({
       cursorBlink: true,
       fontSize: 14,
+      // At 1.0, the DOM renderer clips underscores with common Linux fonts (TUITION_PORT
+      // reads as "TUITION PORT"); a little more height keeps them visible.
+      lineHeight: 1.2,
       fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
       theme: { background: "#0d1117" },
       scrollback: 5000,

@@ -98,13 +98,42 @@ async fn a_learner_opens_a_lesson_types_the_answer_clicks_check_and_the_step_pas
     .await;
     browser.screenshot("lesson-step-passed.png").await;
 
-    // The next step's Run button types its code block into the terminal.
+    // Every hint of step one, then step two: its hints are offered afresh.
+    let hint_disabled = "return document.getElementById('hint').disabled;";
+    browser.click("#hint").await;
+    browser.click("#hint").await;
+    assert_eq!(browser.eval(hint_disabled).await, true, "no hints left");
     browser.click("#next").await;
     eventually("step two is shown", || async {
         browser
             .text("#step-title")
             .await
             .contains("Write the app's settings")
+    })
+    .await;
+    assert_eq!(browser.eval(hint_disabled).await, false, "step two's hints");
+
+    // The learner's own port is in the instructions; the last step done ends the lesson.
+    let body = browser.text("#step-body").await;
+    let port: String = body
+        .split("PORT=")
+        .nth(1)
+        .expect("the step names the port")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    browser
+        .type_into_terminal(&format!(
+            "echo PORT={port} > /srv/tuition/app.env && chmod 600 /srv/tuition/app.env\n"
+        ))
+        .await;
+    eventually("the command has run", || async {
+        browser.terminal_text().await.matches("learner@lab").count() >= 3
+    })
+    .await;
+    browser.click("#check").await;
+    eventually("the lesson is complete", || async {
+        browser.text("#progress").await.contains("lesson complete")
     })
     .await;
     browser.quit().await;

@@ -128,6 +128,12 @@ impl Browser {
             .to_string()
     }
 
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn eval(&self, script: &str) -> Value {
+        self.post("/execute/sync", json!({"script": script, "args": []}))
+            .await
+    }
+
     /// The text xterm.js shows on screen.
     pub async fn terminal_text(&self) -> String {
         let script = "const rows = document.querySelector('.xterm-rows'); \

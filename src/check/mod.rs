@@ -143,9 +143,15 @@ fn result(spec: &CheckSpec, line: ProbeLine) -> CheckResult {
     }
 }
 
-/// The author's `fail` template with `expected` and `actual`, or a plain sentence.
+/// The author's `fail` template with `expected` and `actual`, or a plain sentence (for a
+/// script, what it printed: a script's output is its message).
 fn failure_message(spec: &CheckSpec, expected: &str, actual: &str) -> String {
-    let default = || format!("Expected {expected}, but found {actual}.");
+    let default = || {
+        if matches!(spec.check, Check::Script(_)) {
+            return actual.to_string();
+        }
+        format!("Expected {expected}, but found {}.", actual.trim_end_matches('.'))
+    };
     let Some(template) = &spec.fail else {
         return default();
     };

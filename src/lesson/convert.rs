@@ -19,6 +19,8 @@ const KINDS: [&str; 12] = [
 struct Problems<'a> {
     file: &'a Path,
     found: Vec<LessonError>,
+    /// Names a template may use: the vars defined so far.
+    known: Vec<String>,
 }
 
 impl Problems<'_> {
@@ -37,6 +39,7 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
     let mut problems = Problems {
         file,
         found: Vec::new(),
+        known: Vec::new(),
     };
     let level = Level::parse(&raw.level.value);
     if level.is_none() {
@@ -57,11 +60,15 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
         .into_iter()
         .filter_map(|(target, source)| convert_file(&mut problems, dir, target, source))
         .collect();
-    let vars = raw
-        .vars
-        .into_iter()
-        .filter_map(|(name, var)| convert_var(&mut problems, name, var))
-        .collect::<Vec<_>>();
+    let mut vars = Vec::new();
+    for (name, var) in raw.vars.0 {
+        // Known even when broken, so that its uses are not reported too.
+        let known = name.clone();
+        if let Some(converted) = convert_var(&mut problems, name, var) {
+            vars.push(converted);
+        }
+        problems.known.push(known);
+    }
     let steps = raw
         .steps
         .into_iter()
@@ -335,7 +342,11 @@ fn convert_check(problems: &mut Problems, check: Spanned<RawCheck>) -> Option<Ch
         })
         .ok()?;
     if let Some(fail) = &fail {
+        problems
+            .known
+            .extend(["expected".to_string(), "actual".to_string()]);
         check_template(problems, &at, "a check's fail message", fail);
+        problems.known.truncate(problems.known.len() - 2);
     }
     if let Some(name) = &name {
         check_template(problems, &at, "a check's name", name);
@@ -366,10 +377,40 @@ fn convert_check(problems: &mut Problems, check: Spanned<RawCheck>) -> Option<Ch
     })
 }
 
-/// Reports a template that does not parse, at the YAML value that holds it.
+/// Names minijinja provides itself.
+const TEMPLATE_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "loop"];
+
+/// Reports a template that does not parse, or that uses a name no var defines (a typo, or
+/// a var defined further down), at the YAML value that holds it.
 fn check_template(problems: &mut Problems, at: &Location, what: &str, template: &str) {
     let env = minijinja::Environment::new();
-    if let Err(e) = env.template_from_str(template) {
+    let parsed = env.template_from_str(template);
+    if let Ok(parsed) = &parsed {
+        let mut unknown: Vec<String> = parsed
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|name| {
+                !problems.known.contains(name) && !TEMPLATE_GLOBALS.contains(&name.as_str())
+            })
+            .collect();
+        unknown.sort();
+        let known: Vec<&str> = problems.known.iter().map(String::as_str).collect();
+        let mut found = Vec::new();
+        for name in unknown {
+            let hint = did_you_mean(&name, &known)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| {
+                    " (vars are known below the line that defines them)".to_string()
+                });
+            found.push(format!(
+                "{what} uses `{{{{ {name} }}}}`, but no var `{name}` is defined{hint}"
+            ));
+        }
+        for message in found {
+            problems.at(at, message);
+        }
+    }
+    if let Err(e) = parsed {
         let line = e
             .line()
             .map(|l| format!(" (line {l} of the text)"))

@@ -157,3 +157,39 @@ fn setup_and_solutions_are_checked_as_templates() {
         "{found:?}"
     );
 }
+
+#[test]
+fn vars_are_made_in_file_order() {
+    let text = GOOD.replace(
+        "  port: { random_port: [8000, 8999] }\n  site: { value: \"app-{{ port }}\" }\n",
+        "  patch: { pick: [\"7\"] }\n  good_version: { value: \"1.1.{{ patch }}\" }\n  port: { random_port: [8000, 8999] }\n",
+    );
+    let lesson = parse("demo", Path::new("d"), Path::new("d/lesson.yaml"), &text).unwrap();
+    let names: Vec<&str> = lesson.vars.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["patch", "good_version", "port"]);
+    let values = crate::lesson::render::generate(&lesson);
+    assert_eq!(values["good_version"], "1.1.7");
+}
+
+#[test]
+fn a_template_naming_an_unknown_or_later_var_is_reported() {
+    let text = GOOD
+        .replace("for port {{ port }}", "for port {{ prot }}")
+        .replace(
+            "site: { value: \"app-{{ port }}\" }",
+            "site: { value: \"{{ later }}\" }\n  later: { pick: [a] }",
+        );
+    let found = errors(&text);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found.iter().any(|e| e.contains(":8:")
+            && e.contains("var `site` uses `{{ later }}`, but no var `later` is defined")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|e| e.contains("uses `{{ prot }}`") && e.contains("did you mean `port`?")),
+        "{found:?}"
+    );
+}

@@ -29,9 +29,10 @@ pub struct RawLesson {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
+    /// In file order: a `value` var sees the vars written above it.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawVar>")]
-    pub vars: BTreeMap<String, Spanned<RawVar>>,
+    pub vars: InFileOrder<Spanned<RawVar>>,
     /// Files copied into the sandbox before `setup` runs: absolute path in the sandbox ->
     /// file in the lesson's folder.
     #[serde(default)]
@@ -105,4 +106,46 @@ enum Level {
     Beginner,
     Intermediate,
     Advanced,
+}
+
+/// A YAML mapping kept in the order it was written (serde's maps sort or hash their keys).
+#[derive(Debug)]
+pub struct InFileOrder<V>(pub Vec<(String, V)>);
+
+impl<V> Default for InFileOrder<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for InFileOrder<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<V>(std::marker::PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<V> {
+            type Value = InFileOrder<V>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of names to values")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries: Vec<(String, V)> = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, V>()? {
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "`{key}` is defined twice"
+                        )));
+                    }
+                    entries.push((key, value));
+                }
+                Ok(InFileOrder(entries))
+            }
+        }
+
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
 }

@@ -172,7 +172,7 @@ async fn with_dev_the_server_reloads_a_lesson_when_its_file_changes() {
     .await;
 
     // A broken save takes the lesson out (with a logged reason) until it is fixed.
-    std::fs::write(&file, original.replace("minutes: 15", "minuts: 15")).unwrap();
+    std::fs::write(&file, original.replace("minutes:", "minuts:")).unwrap();
     crate::support::eventually("the broken lesson is withdrawn", || async {
         browser.get("/api/lessons/first-steps").await.status() == 404
     })

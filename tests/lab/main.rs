@@ -166,9 +166,9 @@ async fn a_learner_written_unit_runs_restarts_and_survives_a_reboot() {
     )
     .await;
 
-    // Enabled services start again after a reboot.
+    // Enabled services start again after a reboot, and the learner's host names stay.
     t.run(
-        "sudo systemctl enable tuition && echo enabled-$((6*6))",
+        "sudo systemctl enable tuition && echo '127.0.0.1 patan.tuition.test' | sudo tee -a /etc/hosts >/dev/null && sleep 2 && echo enabled-$((6*6))",
         "enabled-36",
     )
     .await;
@@ -180,6 +180,11 @@ async fn a_learner_written_unit_runs_restarts_and_survives_a_reboot() {
     t.run(
         "for i in $(seq 40); do curl -s localhost:8000 >/dev/null && break; sleep 0.25; done; echo after-reboot=$(systemctl is-active tuition)",
         "after-reboot=active",
+    )
+    .await;
+    t.run(
+        "getent hosts patan.tuition.test | tr a-z A-Z; grep -c patan /etc/hosts | sed 's/^/lines=/'",
+        "127.0.0.1       PATAN.TUITION.TEST\r\nlines=1",
     )
     .await;
     t.close().await;

@@ -150,7 +150,10 @@ fn failure_message(spec: &CheckSpec, expected: &str, actual: &str) -> String {
         if matches!(spec.check, Check::Script(_)) {
             return actual.to_string();
         }
-        format!("Expected {expected}, but found {}.", actual.trim_end_matches('.'))
+        format!(
+            "Expected {expected}, but found {}.",
+            actual.trim_end_matches('.')
+        )
     };
     let Some(template) = &spec.fail else {
         return default();

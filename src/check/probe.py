@@ -119,8 +119,35 @@ def check_script(c, timeout):
     return message or "ok"
 
 
+_ipv4_only = False
+
+
+def resolve_ipv4_when_ipv6_is_off():
+    """Sandboxes run with IPv6 off, yet /etc/hosts names ::1 localhost: a connection tries
+    it last and reports its error ("Cannot assign requested address") instead of the one
+    that matters ("Connection refused"). With IPv6 off, names resolve to IPv4 only."""
+    global _ipv4_only
+    if _ipv4_only:
+        return
+    try:
+        with open("/proc/sys/net/ipv6/conf/all/disable_ipv6") as f:
+            if f.read().strip() != "1":
+                return
+    except OSError:
+        pass  # no IPv6 at all
+    import socket
+    resolve = socket.getaddrinfo
+
+    def ipv4(host, port, family=0, *args, **kwargs):
+        return resolve(host, port, family or socket.AF_INET, *args, **kwargs)
+
+    socket.getaddrinfo = ipv4
+    _ipv4_only = True
+
+
 def check_http(c, timeout):
     import ssl, urllib.error, urllib.request
+    resolve_ipv4_when_ipv6_is_off()
     request = urllib.request.Request(c["url"], method=c.get("method", "GET"),
                                      data=c.get("send", "").encode() or None,
                                      headers=c.get("send_headers", {}))
@@ -308,6 +335,7 @@ def check_cron(c, timeout):
 
 def check_tls(c, timeout):
     import datetime, socket, ssl
+    resolve_ipv4_when_ipv6_is_off()
     if c.get("file"):
         with open(c["file"]) as f:
             pem = f.read()

@@ -189,7 +189,7 @@ async fn http_port_process_and_service_checks_see_a_running_nginx() {
     lab.fails(
         json!({"kind": "http", "url": "http://localhost:9/"}),
         "an answer",
-        "no answer",
+        "no answer: [Errno 111] Connection refused",
     )
     .await;
     // A request with a body and headers: the tuition app's admin API wants its key.

@@ -337,8 +337,11 @@ def check_tls(c, timeout):
     import datetime, socket, ssl
     resolve_ipv4_when_ipv6_is_off()
     if c.get("file"):
-        with open(c["file"]) as f:
-            pem = f.read()
+        try:
+            with open(c["file"]) as f:
+                pem = f.read()
+        except OSError as e:
+            raise Failed("a certificate in %s" % c["file"], e.strerror.lower())
         cert = ssl._ssl._test_decode_cert(c["file"])
         where = c["file"]
     else:

@@ -217,6 +217,11 @@ async fn root_works_through_sudo_and_https_leaves_the_sandbox() {
         "passwordless-81",
     )
     .await;
+    // A Run button types a whole block at once: lines after a sudo command still run.
+    t.type_text("sudo sleep 1\recho typed-ahead-$((6*7))\r")
+        .await;
+    t.expect_within("typed-ahead-42", Duration::from_secs(10))
+        .await;
     // Through whatever TLS interception the host has, thanks to extra_ca_certificates.
     t.run(
         "curl -sS -o /dev/null -w 'https-%{http_code}\\n' https://deb.debian.org/debian/",

@@ -111,7 +111,7 @@ def check(browser):
     browser.js("document.getElementById('results').innerHTML = '';")
     browser.click("#check")
     deadline = time.time() + 60
-    while not browser.js("return document.querySelectorAll('#results li').length > 0;"):
+    while not browser.js("return document.querySelectorAll('#results li:not(.checking)').length > 0;"):
         if time.time() > deadline:
             print("[check: no results after 60 s]")
             return

@@ -122,6 +122,15 @@ def check_script(c, timeout):
 _ipv4_only = False
 
 
+def ca_context(ssl, ca_file):
+    """A TLS context trusting `ca_file` (or the system's CAs); a missing file is a failure
+    that names it."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except OSError as e:
+        raise Failed("a CA certificate in %s" % ca_file, (e.strerror or str(e)).lower())
+
+
 def resolve_ipv4_when_ipv6_is_off():
     """Sandboxes run with IPv6 off, yet /etc/hosts names ::1 localhost: a connection tries
     it last and reports its error ("Cannot assign requested address") instead of the one
@@ -153,7 +162,7 @@ def check_http(c, timeout):
                                      headers=c.get("send_headers", {}))
     context = None
     if c["url"].startswith("https"):
-        context = ssl.create_default_context(cafile=c.get("ca_file"))
+        context = ca_context(ssl, c.get("ca_file"))
         if c.get("insecure"):
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -347,7 +356,7 @@ def check_tls(c, timeout):
     else:
         host, port = c["host"], int(c.get("port", 443))
         where = "%s:%d" % (host, port)
-        context = ssl.create_default_context(cafile=c.get("ca_file"))
+        context = ca_context(ssl, c.get("ca_file"))
         if c.get("insecure"):
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         try:

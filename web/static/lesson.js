@@ -158,7 +158,10 @@
     if (checking) return;
     checking = true;
     const step = current;
-    if (!quiet) $("check").disabled = true;
+    if (!quiet) {
+      $("check").disabled = true;
+      $("results").innerHTML = '<li class="checking">Checking…</li>';
+    }
     try {
       const verdict = await api("POST", `/api/sessions/${sessionId}/check`, { step });
       if (step !== current) return;

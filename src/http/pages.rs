@@ -108,8 +108,10 @@ pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner)
         let track = &mut tracks[at];
         track.minutes += entry.minutes;
         track.done += usize::from(entry.steps > 0 && entry.passed == entry.steps);
-        track.duration = duration(track.minutes);
         track.lessons.push(entry);
+    }
+    for track in &mut tracks {
+        track.duration = duration(track.minutes);
     }
     page(
         &state,

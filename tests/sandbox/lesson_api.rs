@@ -7,7 +7,7 @@ use crate::support::{TestApp, TestClient};
 
 /// The catalog's entry for lesson `id`, as `browser` sees it (with its progress).
 async fn catalog_entry(browser: &TestClient, id: &str) -> Value {
-    let catalog: Value = browser.get("/api/lessons").await.json().await.unwrap();
+    let catalog: Value = browser.get_json("/api/lessons").await;
     let entries = catalog.as_array().expect("the catalog is a list");
     entries
         .iter()
@@ -50,12 +50,7 @@ async fn a_learner_works_through_a_lesson_and_keeps_their_progress_across_a_rest
         .as_str()
         .unwrap()
         .to_string();
-    let session: Value = browser
-        .get(&format!("/api/sessions/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let session: Value = browser.get_json(&format!("/api/sessions/{id}")).await;
     let body = session["lesson"]["steps"][1]["body"].as_str().unwrap();
     let port: String = body
         .split("PORT=")
@@ -147,12 +142,7 @@ async fn with_dev_the_server_reloads_a_lesson_when_its_file_changes() {
     let app = TestApp::spawn_with(config).await;
     let browser = app.client();
     let title = |lesson: Value| lesson["title"].as_str().unwrap_or_default().to_string();
-    let shown: Value = browser
-        .get("/api/lessons/first-steps")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = browser.get_json("/api/lessons/first-steps").await;
     assert_eq!(title(shown), "First steps on a server");
 
     std::fs::write(
@@ -161,12 +151,7 @@ async fn with_dev_the_server_reloads_a_lesson_when_its_file_changes() {
     )
     .unwrap();
     crate::support::eventually("the new title is served", || async {
-        let shown: Value = browser
-            .get("/api/lessons/first-steps")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let shown: Value = browser.get_json("/api/lessons/first-steps").await;
         title(shown) == "Day one"
     })
     .await;
@@ -207,7 +192,7 @@ const TRACK: [&str; 14] = [
 async fn the_catalog_lists_the_track_in_order_and_each_lesson_names_the_next() {
     let app = TestApp::spawn().await;
     let browser = app.client();
-    let catalog: Value = browser.get("/api/lessons").await.json().await.unwrap();
+    let catalog: Value = browser.get_json("/api/lessons").await;
     let listed: Vec<(&str, &str)> = catalog
         .as_array()
         .expect("the catalog is a list")
@@ -227,20 +212,10 @@ async fn the_catalog_lists_the_track_in_order_and_each_lesson_names_the_next() {
     }
 
     for pair in TRACK.windows(2) {
-        let outline: Value = browser
-            .get(&format!("/api/lessons/{}", pair[0]))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let outline: Value = browser.get_json(&format!("/api/lessons/{}", pair[0])).await;
         assert_eq!(outline["next"], pair[1], "after {}", pair[0]);
     }
-    let last: Value = browser
-        .get("/api/lessons/capstone-exam-season")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let last: Value = browser.get_json("/api/lessons/capstone-exam-season").await;
     assert_eq!(last["next"], Value::Null);
 
     // The pages say it too: the track's size and time, and the way on from a lesson.

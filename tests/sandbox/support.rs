@@ -273,6 +273,11 @@ impl TestClient {
         self.with_cookie(request).send().await.unwrap()
     }
 
+    /// GETs `path` and parses the answer as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
     pub async fn delete(&self, path: &str) -> reqwest::Response {
         let request = self.http.delete(format!("{}{path}", self.base));
         self.with_cookie(request).send().await.unwrap()

@@ -39,11 +39,13 @@ impl Application {
         )
         .await?
         .for_server(store.server_id()?);
-        let sessions = Sessions::start(sandboxes.clone(), store).await?;
+        let sessions =
+            Sessions::start(sandboxes.clone(), store, crate::event::Events::default()).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let lessons = crate::lesson::SharedCatalog::new(load_catalog(&config, &sandboxes).await);
+        let (lessons, _) = load_catalog(&config, &sandboxes).await;
+        let lessons = crate::lesson::SharedCatalog::new(crate::lesson::Catalog::new(lessons));
         if config.dev {
             tokio::spawn(reload_lessons_forever(
                 config.clone(),
@@ -58,6 +60,11 @@ impl Application {
             state,
             stopping,
         })
+    }
+
+    /// The stream of what happens to this server's sessions (for tests and classroom views).
+    pub fn events(&self) -> crate::event::Events {
+        self.state.sessions.events().clone()
     }
 
     /// The address actually bound (useful with port 0).
@@ -97,8 +104,11 @@ impl Application {
 }
 
 /// Loads the lessons; a broken lesson, or one whose image is missing, is skipped with a
-/// logged reason and the rest are served.
-async fn load_catalog(config: &Config, sandboxes: &Sandboxes) -> crate::lesson::Catalog {
+/// logged reason and the rest are served. Returns the good ones and the ids of the broken.
+async fn load_catalog(
+    config: &Config,
+    sandboxes: &Sandboxes,
+) -> (Vec<crate::lesson::Lesson>, Vec<String>) {
     let (lessons, errors) = crate::lesson::load_all(&config.lessons_dir);
     for error in &errors {
         tracing::warn!("skipping a broken lesson: {error}");
@@ -119,7 +129,13 @@ async fn load_catalog(config: &Config, sandboxes: &Sandboxes) -> crate::lesson::
         .filter(|l| l.image.as_ref().is_none_or(|i| !missing.contains(&i.name)))
         .collect();
     tracing::info!("serving {} lesson(s)", lessons.len());
-    crate::lesson::Catalog::new(lessons)
+    let mut broken: Vec<String> = errors
+        .iter()
+        .chain(&unusable)
+        .map(|e| e.lesson_id())
+        .collect();
+    broken.dedup();
+    (lessons, broken)
 }
 
 /// How often `--dev` looks for changed lesson files.
@@ -138,7 +154,8 @@ async fn reload_lessons_forever(
         if now != seen {
             seen = now;
             tracing::info!("lesson files changed; reloading");
-            lessons.replace(load_catalog(&config, &sandboxes).await);
+            let (good, broken) = load_catalog(&config, &sandboxes).await;
+            lessons.reload(good, &broken);
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod event;
 pub mod http;
 pub mod lesson;
 pub mod sandbox;

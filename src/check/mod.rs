@@ -28,6 +28,10 @@ pub struct CheckSpec {
     /// Message on failure, a minijinja template with `expected` and `actual`.
     pub fail: Option<String>,
     pub timeout_secs: u64,
+    /// An invariant ("the database is still there"): lesson CI requires it to pass both
+    /// before and after the step's solution; for learners it is one more check.
+    #[serde(default)]
+    pub guard: bool,
     pub check: Check,
 }
 
@@ -38,6 +42,7 @@ impl CheckSpec {
             name: check.kind().to_string(),
             fail: None,
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            guard: false,
             check,
         }
     }

@@ -39,6 +39,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::Session(SessionError::NotALesson | SessionError::NoSuchStep { .. }) => {
+                (StatusCode::BAD_REQUEST, self.to_string())
+            }
+            ApiError::Session(SessionError::NoLesson(_)) => {
+                (StatusCode::NOT_FOUND, self.to_string())
+            }
+            ApiError::Session(SessionError::Unchecked(_)) => {
+                tracing::error!("{self}");
+                (StatusCode::INTERNAL_SERVER_ERROR, self.to_string())
+            }
             ApiError::ForeignOrigin | ApiError::UnknownHost => {
                 (StatusCode::FORBIDDEN, self.to_string())
             }

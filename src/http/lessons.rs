@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::ApiError;
 use super::owner::Owner;
-use crate::check::{self, CheckResult};
-use crate::lesson::{Lesson, Level, render};
-use crate::session::{OwnerToken, SessionError};
+use crate::lesson::{Lesson, Level};
+use crate::session::{OwnerToken, StepVerdict};
 
 /// A lesson in the catalog, with the asking learner's progress.
 #[derive(Debug, Serialize)]
@@ -45,7 +44,7 @@ fn level_name(level: Level) -> &'static str {
 
 fn summarize(state: &AppState, lesson: &Lesson, owner: Option<&OwnerToken>) -> LessonSummary {
     let passed_steps = owner
-        .and_then(|o| state.sessions.passed_steps(o, &lesson.id).ok())
+        .and_then(|o| state.sessions.passed_steps(&o.hash(), lesson).ok())
         .unwrap_or_default();
     LessonSummary {
         id: lesson.id.clone(),
@@ -96,14 +95,6 @@ struct CheckRequest {
     step: Option<usize>,
 }
 
-/// The answer to a check: every check's result, and whether the step passed.
-#[derive(Debug, Serialize)]
-pub struct StepVerdict {
-    step: usize,
-    passed: bool,
-    checks: Vec<CheckResult>,
-}
-
 pub async fn check_step(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -112,50 +103,9 @@ pub async fn check_step(
 ) -> Result<Json<StepVerdict>, ApiError> {
     let request: CheckRequest = super::sessions::json_or_default(&body)?;
     let session = state.sessions.get(&id, owner.as_ref())?;
-    let taken = session
-        .lesson
-        .as_ref()
-        .ok_or_else(|| ApiError::BadRequest("this session has no lesson to check".into()))?;
-    let catalog = state.catalog();
-    let lesson = catalog
-        .get(&taken.id)
-        .ok_or_else(|| ApiError::NoLesson(taken.id.clone()))?;
-    let step = match request.step {
-        Some(step) => step,
-        None => {
-            let passed = owner
-                .as_ref()
-                .map(|o| state.sessions.passed_steps(o, &lesson.id))
-                .transpose()?
-                .unwrap_or_default();
-            (0..lesson.steps.len())
-                .find(|s| !passed.contains(s))
-                .unwrap_or(lesson.steps.len().saturating_sub(1))
-        }
-    };
-    let checks = lesson
-        .steps
-        .get(step)
-        .map(|s| render::render_checks(&s.checks, &taken.values))
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "step {step} does not exist; this lesson has {}",
-                lesson.steps.len()
-            ))
-        })?;
-    let results = check::run(state.sessions.sandboxes(), &session.container_id, &checks)
-        .await
-        .map_err(|e| match e {
-            check::CheckError::Sandbox(e) => ApiError::Session(SessionError::Sandbox(e)),
-            other => ApiError::BadRequest(other.to_string()),
-        })?;
-    let passed = results.iter().all(|r| r.passed);
-    if passed {
-        state.sessions.record_pass(&session, step)?;
-    }
-    Ok(Json(StepVerdict {
-        step,
-        passed,
-        checks: results,
-    }))
+    let verdict = state
+        .sessions
+        .check_step(&session, &state.catalog(), request.step)
+        .await?;
+    Ok(Json(verdict))
 }

@@ -81,7 +81,7 @@ pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner)
     for lesson in catalog.in_order() {
         let passed = owner
             .as_ref()
-            .and_then(|o| state.sessions.passed_steps(o, &lesson.id).ok())
+            .and_then(|o| state.sessions.passed_steps(&o.hash(), lesson).ok())
             .map_or(0, |p| p.len());
         let entry = CatalogEntry {
             id: lesson.id.clone(),

@@ -67,12 +67,13 @@ pub async fn open_terminal(
     }
     let session = state.sessions.get(&id, owner.as_ref())?;
     let stopping = state.stopping.clone();
+    let sessions = state.sessions.clone();
     let open = OpenConnection::new(&state.connections);
     Ok(upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             let _open = open;
-            if let Err(e) = bridge(socket, &session, stopping).await {
+            if let Err(e) = bridge(socket, &session, &sessions, stopping).await {
                 tracing::debug!(session = %session.id, "terminal connection closed: {e}");
             }
         }))
@@ -117,10 +118,11 @@ async fn send(socket: &mut WebSocket, message: Message) -> Result<(), BridgeErro
 async fn bridge(
     mut socket: WebSocket,
     session: &Session,
+    sessions: &crate::session::Sessions,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), BridgeError> {
     let terminal = &session.terminal;
-    let mut attachment = terminal.attach();
+    let mut attachment = sessions.attach(session);
     let mut state = terminal.state();
     send(&mut socket, Message::Binary(attachment.snapshot.clone())).await?;
     // A terminal that ended before this browser came says so at once.

@@ -8,25 +8,66 @@ use super::Lesson;
 /// The lessons a server offers, by id.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    pub lessons: BTreeMap<String, Lesson>,
+    pub lessons: BTreeMap<String, Arc<Lesson>>,
+    /// Lessons an edit has broken (`serve --dev`): no longer offered, but the sessions
+    /// already running them keep this, their last version that loaded.
+    withdrawn: BTreeMap<String, Arc<Lesson>>,
 }
 
 impl Catalog {
     pub fn new(lessons: Vec<Lesson>) -> Self {
         Self {
-            lessons: lessons.into_iter().map(|l| (l.id.clone(), l)).collect(),
+            lessons: lessons
+                .into_iter()
+                .map(|l| (l.id.clone(), Arc::new(l)))
+                .collect(),
+            withdrawn: BTreeMap::new(),
         }
     }
 
+    /// The catalog after a reload: `lessons` on offer, and for every lesson of `previous`
+    /// that is now in `broken`, its last good version kept for running sessions.
+    pub fn reloaded(previous: &Catalog, lessons: Vec<Lesson>, broken: &[String]) -> Self {
+        let mut catalog = Self::new(lessons);
+        for id in broken {
+            if catalog.lessons.contains_key(id) {
+                continue;
+            }
+            if let Some(good) = previous.for_session(id) {
+                tracing::warn!(
+                    "lesson {id:?} no longer loads: it is withdrawn from the catalog until \
+                     fixed; sessions already running it keep its last good version"
+                );
+                catalog.withdrawn.insert(id.clone(), good);
+            }
+        }
+        catalog
+    }
+
+    /// A lesson on offer.
     pub fn get(&self, id: &str) -> Option<&Lesson> {
-        self.lessons.get(id)
+        self.lessons.get(id).map(|l| &**l)
+    }
+
+    /// A lesson on offer, shared (to start a session with).
+    pub fn get_shared(&self, id: &str) -> Option<Arc<Lesson>> {
+        self.lessons.get(id).cloned()
+    }
+
+    /// The lesson a running session uses: the one on offer, or its last good version
+    /// while an edit has broken it.
+    pub fn for_session(&self, id: &str) -> Option<Arc<Lesson>> {
+        self.lessons
+            .get(id)
+            .or_else(|| self.withdrawn.get(id))
+            .cloned()
     }
 
     /// The lessons as the catalog lists them: tracks in the order of their first lesson,
     /// and each track's lessons by `order`, then id.
     pub fn in_order(&self) -> Vec<&Lesson> {
         let key = |l: &Lesson| (l.order.unwrap_or(u32::MAX), l.id.clone());
-        let mut lessons: Vec<&Lesson> = self.lessons.values().collect();
+        let mut lessons: Vec<&Lesson> = self.lessons.values().map(|l| &**l).collect();
         lessons.sort_by_key(|l| key(l));
         let mut tracks: Vec<&str> = Vec::new();
         for lesson in &lessons {
@@ -64,6 +105,13 @@ impl SharedCatalog {
 
     pub fn replace(&self, catalog: Catalog) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+    }
+
+    /// Replaces the catalog after a reload, keeping the last good version of each lesson
+    /// in `broken` for the sessions running it.
+    pub fn reload(&self, lessons: Vec<Lesson>, broken: &[String]) {
+        let mut current = self.0.write().unwrap_or_else(|e| e.into_inner());
+        *current = Arc::new(Catalog::reloaded(&current, lessons, broken));
     }
 }
 

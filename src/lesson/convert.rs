@@ -284,6 +284,7 @@ fn convert_step(problems: &mut Problems, step: Spanned<RawStep>) -> Step {
         .filter_map(|check| convert_check(problems, check))
         .collect();
     Step {
+        key: raw.id.unwrap_or_else(|| slug(&raw.title)),
         title: raw.title,
         body: raw.body,
         watch: raw.watch,
@@ -300,6 +301,7 @@ fn convert_check(problems: &mut Problems, check: Spanned<RawCheck>) -> Option<Ch
         name,
         fail,
         timeout,
+        guard,
         file,
         command,
         http,
@@ -373,6 +375,7 @@ fn convert_check(problems: &mut Problems, check: Spanned<RawCheck>) -> Option<Ch
         name: name.unwrap_or_else(|| kind.kind().to_string()),
         fail,
         timeout_secs: timeout.unwrap_or(DEFAULT_TIMEOUT_SECS),
+        guard,
         check: kind,
     })
 }
@@ -430,6 +433,19 @@ fn check_template(problems: &mut Problems, at: &Location, what: &str, template: 
             ),
         );
     }
+}
+
+/// A title as a step key: lowercase letters and digits, other runs of characters as `-`.
+pub fn slug(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_string()
 }
 
 fn collect_strings<'a>(value: &'a serde_json::Value, into: &mut Vec<&'a str>) {

@@ -13,6 +13,25 @@ pub struct LessonError {
     pub message: String,
 }
 
+impl LessonError {
+    /// The lesson (folder name) this problem belongs to.
+    pub fn lesson_id(&self) -> String {
+        let folder = if self
+            .file
+            .file_name()
+            .is_some_and(|n| n == super::LESSON_FILE)
+        {
+            self.file.parent()
+        } else {
+            Some(self.file.as_path())
+        };
+        folder
+            .and_then(|f| f.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
 impl fmt::Display for LessonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {

@@ -7,6 +7,7 @@ mod error;
 pub mod markdown;
 mod raw;
 pub mod render;
+pub mod run;
 pub mod trial;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,9 @@ pub enum Var {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
+    /// The step's identity, which progress is recorded under: its `id`, or its title made
+    /// into a slug. Moving or inserting steps keeps learners' progress where it belongs.
+    pub key: String,
     pub title: String,
     /// Markdown, a template over the lesson's vars.
     pub body: String,

@@ -62,6 +62,10 @@ pub struct RawVar {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
+    /// The step's identity for learners' progress (lowercase letters, digits and `-`);
+    /// by default its title made into one. Set it to keep progress when retitling a step.
+    #[serde(default)]
+    pub id: Option<String>,
     pub title: String,
     pub body: String,
     #[serde(default)]
@@ -83,7 +87,12 @@ pub struct RawStep {
 pub struct RawCheck {
     pub name: Option<String>,
     pub fail: Option<String>,
+    /// Seconds this check may take (1-120; default 10).
     pub timeout: Option<u64>,
+    /// An invariant that should already hold ("the database is still there"): lesson CI
+    /// requires it to pass before and after the solution instead of failing before it.
+    #[serde(default)]
+    pub guard: bool,
     pub file: Option<FileCheck>,
     pub command: Option<CommandCheck>,
     pub http: Option<HttpCheck>,

@@ -16,6 +16,30 @@ const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVW
 
 /// Makes a fresh set of values for `lesson`; `value` vars see the ones defined before them.
 pub fn generate(lesson: &Lesson) -> Values {
+    generate_with(lesson, &mut random)
+}
+
+/// The values the draw numbered `seed` gives: the same seed, the same values (lesson CI's
+/// `--seed`, to repeat a draw that found a problem).
+pub fn generate_seeded(lesson: &Lesson, seed: u64) -> Values {
+    let mut state = seed;
+    generate_with(lesson, &mut || {
+        let high = splitmix64(&mut state);
+        (u128::from(high) << 64) | u128::from(splitmix64(&mut state))
+    })
+}
+
+/// SplitMix64: a small, well-mixed generator; enough to repeat a draw (not for secrets a
+/// learner gets, which come from the operating system).
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn generate_with(lesson: &Lesson, random: &mut impl FnMut() -> u128) -> Values {
     let mut values = Values::new();
     for (name, var) in &lesson.vars {
         let value = match var {
@@ -65,6 +89,38 @@ pub fn render_checks(checks: &[CheckSpec], values: &Values) -> Vec<CheckSpec> {
             rendered
         })
         .collect()
+}
+
+/// The lesson as one learner would read it, as Markdown: its values, then each step's
+/// text, hints, checks and solution (`pathshala lessons render`).
+pub fn as_markdown(lesson: &Lesson, values: &Values, seed: u64) -> String {
+    use std::fmt::Write;
+    let mut out = format!("# {} ({})\n\n", lesson.title, lesson.id);
+    let _ = writeln!(out, "Values drawn with --seed {seed}:");
+    for (name, value) in values {
+        let _ = writeln!(out, "- {name} = {value}");
+    }
+    for (number, step) in (1..).zip(&lesson.steps) {
+        let _ = write!(
+            out,
+            "\n## {number}. {}\n\n{}\n",
+            render(&step.title, values),
+            render(&step.body, values).trim_end()
+        );
+        for (n, hint) in (1..).zip(&step.hints) {
+            let _ = write!(out, "\n> Hint {n}: {}\n", render(hint, values).trim_end());
+        }
+        let _ = writeln!(out, "\nChecks:");
+        for check in render_checks(&step.checks, values) {
+            let guard = if check.guard { " (guard)" } else { "" };
+            let _ = writeln!(out, "- {}{guard}", check.name);
+        }
+        if let Some(solution) = &step.solution {
+            let solution = render(solution, values);
+            let _ = write!(out, "\nSolution:\n\n```sh\n{}\n```\n", solution.trim_end());
+        }
+    }
+    out
 }
 
 fn render_strings(value: &mut serde_json::Value, values: &Values) {

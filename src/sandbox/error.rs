@@ -20,6 +20,11 @@ pub enum SandboxError {
         id: String,
         source: bollard::errors::Error,
     },
+    #[error("renaming sandbox container {id} failed: {source}")]
+    Rename {
+        id: String,
+        source: bollard::errors::Error,
+    },
     #[error("listing sandbox containers failed: {0}")]
     List(#[source] bollard::errors::Error),
     #[error("inspecting sandbox container {id} failed: {source}")]

@@ -42,6 +42,8 @@ pub struct FoundSandbox {
     /// The server that made it (`None` for containers made before servers had ids).
     pub server_id: Option<String>,
     pub running: bool,
+    /// The container's name, without Docker's leading `/`.
+    pub name: String,
 }
 
 /// The sandbox runtime: a Docker client plus the limits every container gets.
@@ -198,6 +200,20 @@ impl Sandboxes {
         }
     }
 
+    /// Gives the container a new name (a kept lesson-CI sandbox, named for its lesson).
+    pub async fn rename(&self, container_id: &str, name: &str) -> Result<(), SandboxError> {
+        let options = bollard::query_parameters::RenameContainerOptionsBuilder::default()
+            .name(name)
+            .build();
+        self.docker
+            .rename_container(container_id, options)
+            .await
+            .map_err(|source| SandboxError::Rename {
+                id: container_id.to_string(),
+                source,
+            })
+    }
+
     /// Every container labelled with this server's instance name, running or not.
     pub async fn list(&self) -> Result<Vec<FoundSandbox>, SandboxError> {
         let filters = HashMap::from([(
@@ -222,6 +238,11 @@ impl Sandboxes {
                     session_id: labels.remove(SESSION_LABEL),
                     server_id: labels.remove(SERVER_LABEL),
                     running: c.state.map(|s| s.to_string()) == Some("running".into()),
+                    name: c
+                        .names
+                        .and_then(|n| n.into_iter().next())
+                        .map(|n| n.trim_start_matches('/').to_string())
+                        .unwrap_or_default(),
                 })
             })
             .collect())

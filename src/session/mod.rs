@@ -3,15 +3,19 @@
 
 mod id;
 mod lifecycle;
+mod study;
 pub mod terminal;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 pub use id::{OwnerToken, SessionId};
+pub use study::{LessonView, StepVerdict, StepView};
 pub use terminal::{Attachment, Terminal, TerminalState};
 
 use crate::config::SandboxConfig;
+use crate::event::{Event, Events};
+use crate::lesson::{Lesson, render};
 use crate::sandbox::{SandboxError, Sandboxes};
 use crate::store::{Store, StoreError, StoredSession};
 use terminal::unix_now;
@@ -27,6 +31,14 @@ pub enum SessionError {
     Interrupted(String),
     #[error("the lesson's setup failed: {0}")]
     Setup(String),
+    #[error("this session has no lesson to check")]
+    NotALesson,
+    #[error("no lesson named {0:?}")]
+    NoLesson(String),
+    #[error("step {step} does not exist; this lesson has {steps}")]
+    NoSuchStep { step: usize, steps: usize },
+    #[error("the checks could not run: {0}")]
+    Unchecked(String),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
@@ -53,24 +65,16 @@ pub struct SessionLesson {
     pub values: BTreeMap<String, String>,
 }
 
-/// What a new session for a lesson needs: the lesson, its image, and its setup script
-/// already rendered with the learner's values.
-#[derive(Debug, Clone)]
-pub struct LessonStart {
-    pub lesson: SessionLesson,
-    pub image: Option<String>,
-    /// Files to copy in before the setup: (absolute path, contents).
-    pub files: Vec<(String, Vec<u8>)>,
-    pub setup: Option<String>,
-}
-
-/// How long a lesson's setup script may run before the session is given up.
-const SETUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
-
 impl Session {
     /// The hash of the owner's token: the key of their progress.
     pub fn owner_hash(&self) -> &str {
         &self.owner_hash
+    }
+
+    /// The learner's values for the session's lesson (none for free practice).
+    pub fn values(&self) -> &render::Values {
+        static NONE: render::Values = render::Values::new();
+        self.lesson.as_ref().map_or(&NONE, |l| &l.values)
     }
 
     pub fn state(&self) -> &'static str {
@@ -90,6 +94,7 @@ pub struct Sessions {
 struct Inner {
     sandboxes: Sandboxes,
     store: Arc<Store>,
+    events: Events,
     live: Mutex<Live>,
     reaper: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -113,11 +118,16 @@ struct Live {
 impl Sessions {
     /// Re-adopts the sandboxes of stored sessions that are still valid, removes every other
     /// container labelled with this instance, and starts the reaper.
-    pub async fn start(sandboxes: Sandboxes, store: Arc<Store>) -> Result<Self, SessionError> {
+    pub async fn start(
+        sandboxes: Sandboxes,
+        store: Arc<Store>,
+        events: Events,
+    ) -> Result<Self, SessionError> {
         let sessions = Self {
             inner: Arc::new(Inner {
                 sandboxes,
                 store,
+                events,
                 live: Mutex::new(Live::default()),
                 reaper: Mutex::new(None),
             }),
@@ -140,13 +150,19 @@ impl Sessions {
         self.inner.sandboxes.limits()
     }
 
-    /// Creates a sandbox for `owner`, or says the server is full. The work runs in its own
-    /// task, so a client that hangs up half-way cannot leave a container unrecorded, and the
-    /// slot it reserved is released however the creation ends.
+    /// The stream of what happens to this server's sessions.
+    pub fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
+    /// Creates a sandbox for `owner`, for `lesson` (with fresh values for its vars, its
+    /// image, files and setup) or for free practice; or says the server is full. The work
+    /// runs in its own task, so a client that hangs up half-way cannot leave a container
+    /// unrecorded, and the slot it reserved is released however the creation ends.
     pub async fn create(
         &self,
         owner: &OwnerToken,
-        lesson: Option<LessonStart>,
+        lesson: Option<Arc<Lesson>>,
     ) -> Result<Arc<Session>, SessionError> {
         let slot = self.reserve_slot()?;
         let sessions = self.clone();
@@ -172,21 +188,34 @@ impl Sessions {
     async fn create_reserved(
         &self,
         owner: &OwnerToken,
-        lesson: Option<LessonStart>,
+        lesson: Option<Arc<Lesson>>,
     ) -> Result<Arc<Session>, SessionError> {
         let id = SessionId::new();
         let sandboxes = &self.inner.sandboxes;
-        let image = lesson.as_ref().and_then(|l| l.image.as_deref());
+        let image = lesson
+            .as_ref()
+            .and_then(|l| l.image.as_ref().map(|i| i.name.as_str()));
         let container_id = sandboxes.create_from(id.as_str(), image).await?;
-        if let Some(start) = &lesson
-            && let Err(e) = prepare(sandboxes, &container_id, start).await
+        let lesson = lesson.map(|l| {
+            let values = render::generate(&l);
+            (l, values)
+        });
+        if let Some((lesson, values)) = &lesson
+            && let Err(e) =
+                crate::lesson::run::prepare(sandboxes, &container_id, lesson, values).await
         {
             // Best effort: the preparation failure is the one worth reporting.
             let _ = sandboxes.remove(&container_id).await;
-            return Err(e);
+            return Err(match e {
+                crate::lesson::run::PrepareError::Sandbox(e) => SessionError::Sandbox(e),
+                other => SessionError::Setup(other.to_string()),
+            });
         }
         let now = unix_now();
-        let lesson = lesson.map(|l| l.lesson);
+        let lesson = lesson.map(|(lesson, values)| SessionLesson {
+            id: lesson.id.clone(),
+            values,
+        });
         let stored = StoredSession {
             id: id.to_string(),
             owner_hash: owner.hash(),
@@ -203,7 +232,13 @@ impl Sessions {
             let _ = sandboxes.remove(&container_id).await;
             return Err(e.into());
         }
-        Ok(self.adopt(stored))
+        let session = self.adopt(stored);
+        self.inner.events.emit(Event::SessionStarted {
+            session: session.id.to_string(),
+            owner: session.owner_hash.clone(),
+            lesson: session.lesson.as_ref().map(|l| l.id.clone()),
+        });
+        Ok(session)
     }
 
     /// Puts a stored session with a running container into service.
@@ -269,35 +304,29 @@ impl Sessions {
         self.live().sessions.remove(id);
         session.terminal.close(reason);
         self.inner.store.delete_session(id.as_str())?;
+        self.inner.events.emit(Event::SessionEnded {
+            session: id.to_string(),
+            owner: session.owner_hash.clone(),
+            reason: reason.to_string(),
+        });
         Ok(())
     }
 
-    /// Records that the session's owner passed `step` of the session's lesson.
-    pub fn record_pass(&self, session: &Session, step: usize) -> Result<(), SessionError> {
-        if let Some(lesson) = &session.lesson {
-            self.inner
-                .store
-                .record_pass(&session.owner_hash, &lesson.id, step, unix_now())?;
-        }
-        Ok(())
-    }
-
-    /// The steps of `lesson` that `owner` has passed.
-    pub fn passed_steps(
-        &self,
-        owner: &OwnerToken,
-        lesson: &str,
-    ) -> Result<Vec<usize>, SessionError> {
-        Ok(self.inner.store.passed_steps(&owner.hash(), lesson)?)
-    }
-
-    /// The steps of `lesson` that the owner of `session` has passed.
-    pub fn passed_steps_of(
-        &self,
-        session: &Session,
-        lesson: &str,
-    ) -> Result<Vec<usize>, SessionError> {
-        Ok(self.inner.store.passed_steps(&session.owner_hash, lesson)?)
+    /// Attaches a browser to the session's terminal; the attachment and its end are
+    /// published as events.
+    pub fn attach(&self, session: &Session) -> Attachment {
+        let (events, id) = (self.inner.events.clone(), session.id.to_string());
+        let attachment = session.terminal.attach(Box::new(move |attached| {
+            events.emit(Event::TerminalDetached {
+                session: id,
+                attached,
+            });
+        }));
+        self.inner.events.emit(Event::TerminalAttached {
+            session: session.id.to_string(),
+            attached: session.terminal.attached(),
+        });
+        attachment
     }
 
     /// The sandboxes this server runs sessions in (for checks).
@@ -350,40 +379,4 @@ impl Sessions {
         self.inner.store.touch_sessions(&activity)?;
         Ok(())
     }
-}
-
-/// Prepares a lesson's sandbox before the learner gets the shell: waits for its services
-/// to boot (a setup that stops one must not race them), copies the lesson's files in, and
-/// runs the setup script as root.
-async fn prepare(
-    sandboxes: &Sandboxes,
-    container_id: &str,
-    start: &LessonStart,
-) -> Result<(), SessionError> {
-    if start.files.is_empty() && start.setup.is_none() {
-        return Ok(());
-    }
-    sandboxes.wait_for_boot(container_id).await?;
-    sandboxes.put_files(container_id, &start.files).await?;
-    let Some(setup) = &start.setup else {
-        return Ok(());
-    };
-    let done = sandboxes
-        .run(
-            container_id,
-            &["bash", "-e", "-c", setup],
-            "root",
-            b"",
-            SETUP_TIMEOUT,
-        )
-        .await?;
-    if done.exit_code == Some(0) {
-        return Ok(());
-    }
-    let output = String::from_utf8_lossy(&done.stderr);
-    Err(SessionError::Setup(format!(
-        "exit status {}: {}",
-        done.exit_code.unwrap_or(-1),
-        output.trim()
-    )))
 }

@@ -47,12 +47,18 @@ pub struct Attachment {
     _guard: AttachGuard,
 }
 
-struct AttachGuard(Arc<Shared>);
+/// Called with the number of browsers still attached when one leaves.
+pub type OnDetach = Box<dyn FnOnce(usize) + Send>;
+
+struct AttachGuard(Arc<Shared>, Option<OnDetach>);
 
 impl Drop for AttachGuard {
     fn drop(&mut self) {
-        self.0.attached.fetch_sub(1, Ordering::SeqCst);
+        let left = self.0.attached.fetch_sub(1, Ordering::SeqCst) - 1;
         self.0.touch();
+        if let Some(on_detach) = self.1.take() {
+            on_detach(left);
+        }
     }
 }
 
@@ -139,15 +145,16 @@ impl Terminal {
         }
     }
 
-    /// Attaches a browser: the current screen plus a feed of what comes next.
-    pub fn attach(&self) -> Attachment {
+    /// Attaches a browser: the current screen plus a feed of what comes next;
+    /// `on_detach` runs when the attachment is dropped.
+    pub fn attach(&self, on_detach: OnDetach) -> Attachment {
         self.shared.attached.fetch_add(1, Ordering::SeqCst);
         self.shared.touch();
         let (snapshot, output) = self.snapshot_and_subscribe();
         Attachment {
             snapshot,
             output,
-            _guard: AttachGuard(self.shared.clone()),
+            _guard: AttachGuard(self.shared.clone(), Some(on_detach)),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     "CREATE TABLE sessions (
         id           TEXT PRIMARY KEY,
         owner_hash   TEXT NOT NULL,
@@ -24,7 +24,20 @@ const MIGRATIONS: [&str; 3] = [
         PRIMARY KEY (owner_hash, lesson_id, step)
      ) STRICT;",
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+    // Progress by a step's key, not its position: inserting a step must not mark it passed.
+    // Rows of `progress` (by position) from before stay readable, see `passed_steps`.
+    "CREATE TABLE step_passes (
+        owner_hash TEXT NOT NULL,
+        lesson_id  TEXT NOT NULL,
+        step_key   TEXT NOT NULL,
+        passed_at  INTEGER NOT NULL,
+        PRIMARY KEY (owner_hash, lesson_id, step_key)
+     ) STRICT;",
 ];
+
+/// How a step passed before steps had keys (recorded by position) is named in
+/// `passed_steps`: `#` and the position.
+pub const LEGACY_STEP_PREFIX: &str = "#";
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -169,34 +182,36 @@ impl Store {
 }
 
 impl Store {
-    /// Records that `owner` passed `step` of `lesson` (the first time counts).
+    /// Records that `owner` passed the step keyed `step_key` of `lesson` (the first time
+    /// counts).
     pub fn record_pass(
         &self,
         owner_hash: &str,
         lesson: &str,
-        step: usize,
+        step_key: &str,
         at: i64,
     ) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT OR IGNORE INTO progress (owner_hash, lesson_id, step, passed_at)
+            "INSERT OR IGNORE INTO step_passes (owner_hash, lesson_id, step_key, passed_at)
              VALUES (?1, ?2, ?3, ?4)",
-            params![owner_hash, lesson, step as i64, at],
+            params![owner_hash, lesson, step_key, at],
         )?;
         Ok(())
     }
 
-    /// The steps of `lesson` that `owner` has passed, in order.
-    pub fn passed_steps(&self, owner_hash: &str, lesson: &str) -> Result<Vec<usize>, StoreError> {
+    /// The keys of the steps of `lesson` that `owner` has passed; passes recorded by
+    /// position before steps had keys come as `#N`.
+    pub fn passed_steps(&self, owner_hash: &str, lesson: &str) -> Result<Vec<String>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT step FROM progress WHERE owner_hash = ?1 AND lesson_id = ?2 ORDER BY step",
+            "SELECT step_key FROM step_passes WHERE owner_hash = ?1 AND lesson_id = ?2
+             UNION
+             SELECT ?3 || step FROM progress WHERE owner_hash = ?1 AND lesson_id = ?2",
         )?;
-        let rows = stmt.query_map(params![owner_hash, lesson], |r| r.get::<_, i64>(0))?;
-        Ok(rows
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .map(|s| s as usize)
-            .collect())
+        let rows = stmt.query_map(params![owner_hash, lesson, LEGACY_STEP_PREFIX], |r| {
+            r.get::<_, String>(0)
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
@@ -252,12 +267,20 @@ mod tests {
         assert_eq!(all[0].last_active, 99);
         assert_eq!(store.session("b").unwrap(), None);
         assert_eq!(all[0].lesson_id.as_deref(), Some("first-steps"));
-        store.record_pass("h", "first-steps", 1, 5).unwrap();
-        store.record_pass("h", "first-steps", 0, 6).unwrap();
-        store.record_pass("h", "first-steps", 1, 7).unwrap();
+        store
+            .record_pass("h", "first-steps", "look-around", 5)
+            .unwrap();
+        store
+            .record_pass("h", "first-steps", "set-a-variable", 6)
+            .unwrap();
+        store
+            .record_pass("h", "first-steps", "look-around", 7)
+            .unwrap();
         drop(store);
         let store = Store::open(&dir).unwrap();
-        assert_eq!(store.passed_steps("h", "first-steps").unwrap(), vec![0, 1]);
+        let mut passed = store.passed_steps("h", "first-steps").unwrap();
+        passed.sort();
+        assert_eq!(passed, ["look-around", "set-a-variable"]);
         assert!(
             store
                 .passed_steps("other", "first-steps")

@@ -1,4 +1,7 @@
-//! The command line: `pathshala serve` and `pathshala images build`.
+//! The command line: `pathshala serve`, `pathshala images build` and the lesson author's
+//! tools (`lessons.rs`).
+
+mod lessons;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,14 +64,35 @@ enum LessonsCommand {
     },
     /// Print the JSON Schema of lesson.yaml (for editor autocompletion).
     Schema,
-    /// Prove lessons work: in fresh sandboxes, every check of each step must fail before
-    /// the step's solution runs and pass after it. Exits non-zero if any lesson fails.
+    /// Prove lessons work: in fresh sandboxes prepared as learners' are, every check of
+    /// each step must fail before the step's solution runs and pass after it (guard checks
+    /// pass both times). Exits non-zero if any lesson fails. Its sandboxes are removed when
+    /// it ends, on Ctrl-C and on SIGTERM.
     Test {
         #[arg(default_value = "lessons")]
         path: PathBuf,
         /// Lessons tried at the same time.
         #[arg(long, default_value_t = 2)]
         parallel: usize,
+        /// Try only step N (counting from 1); the solutions of the steps before it run
+        /// first, unchecked.
+        #[arg(long, value_name = "N")]
+        step: Option<usize>,
+        /// Keep a failed lesson's sandbox running and print how to open a shell in it.
+        #[arg(long)]
+        keep: bool,
+        /// Draw the learners' values from this seed (printed by every run) to repeat it.
+        #[arg(long, value_name = "SEED")]
+        seed: Option<u64>,
+    },
+    /// Print a lesson's text as one learner would read it (their values, each step's
+    /// text, hints, checks and solution), without a sandbox.
+    Render {
+        #[arg(default_value = "lessons")]
+        path: PathBuf,
+        /// Draw the values from this seed.
+        #[arg(long, value_name = "SEED")]
+        seed: Option<u64>,
     },
 }
 
@@ -129,10 +153,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Lessons {
             command: LessonsCommand::Validate { path },
-        } => validate_lessons(&config, &path).await,
+        } => lessons::validate(&config, &path).await,
         Command::Lessons {
-            command: LessonsCommand::Test { path, parallel },
-        } => test_lessons(&config, &path, parallel).await,
+            command:
+                LessonsCommand::Test {
+                    path,
+                    parallel,
+                    step,
+                    keep,
+                    seed,
+                },
+        } => {
+            let options = crate::lesson::trial::TrialOptions {
+                step,
+                keep_failed: keep,
+                seed,
+            };
+            let request = lessons::TestRequest {
+                path: &path,
+                parallel,
+                options,
+            };
+            lessons::test(&config, request, stop_signal()).await
+        }
+        Command::Lessons {
+            command: LessonsCommand::Render { path, seed },
+        } => lessons::render(&path, seed),
         Command::Lessons {
             command: LessonsCommand::Schema,
         } => {
@@ -140,118 +186,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// One lesson folder, or every lesson folder under `path`.
-fn load_lessons(
-    path: &std::path::Path,
-) -> (Vec<crate::lesson::Lesson>, Vec<crate::lesson::LessonError>) {
-    if path.join(crate::lesson::LESSON_FILE).is_file() {
-        match crate::lesson::load(path) {
-            Ok(lesson) => (vec![lesson], Vec::new()),
-            Err(errors) => (Vec::new(), errors),
-        }
-    } else {
-        crate::lesson::load_all(path)
-    }
-}
-
-/// `pathshala lessons test`: tries every lesson in fresh sandboxes, a few at a time.
-async fn test_lessons(
-    config: &Config,
-    path: &std::path::Path,
-    parallel: usize,
-) -> anyhow::Result<()> {
-    let (lessons, errors) = load_lessons(path);
-    for error in &errors {
-        eprintln!("{error}");
-    }
-    anyhow::ensure!(
-        errors.is_empty(),
-        "fix the lessons' problems first (pathshala lessons validate)"
-    );
-    let instance = format!(
-        "lesson-trials-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let sandboxes = sandbox::Sandboxes::connect(
-        config.docker_host.as_deref(),
-        &instance,
-        config.sandbox.clone(),
-    )
-    .await?;
-    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
-    let learner = config.sandbox.shell_user.clone();
-    let trials = lessons.into_iter().map(|lesson| {
-        let (sandboxes, permits, learner) = (sandboxes.clone(), permits.clone(), learner.clone());
-        tokio::spawn(async move {
-            let _permit = permits.acquire().await;
-            let started = std::time::Instant::now();
-            let report = crate::lesson::trial::run(&sandboxes, &lesson, &learner).await;
-            (report, started.elapsed())
-        })
-    });
-    let mut failed = 0;
-    for trial in futures_util::future::join_all(trials).await {
-        let (report, took) = trial?;
-        let verdict = if report.passed() { "PASS" } else { "FAIL" };
-        println!(
-            "{verdict} {} ({} steps, {:.1} s)",
-            report.id,
-            report.steps.len(),
-            took.as_secs_f64()
-        );
-        if let Some(reason) = &report.aborted {
-            println!("  stopped: {reason}");
-        }
-        for step in &report.steps {
-            let mark = if step.problems.is_empty() {
-                "ok  "
-            } else {
-                "FAIL"
-            };
-            println!("  {mark} {}", step.title);
-            for problem in &step.problems {
-                println!("       {problem}");
-            }
-        }
-        failed += usize::from(!report.passed());
-    }
-    anyhow::ensure!(failed == 0, "{failed} lesson(s) failed");
-    Ok(())
-}
-
-/// `pathshala lessons validate`: prints every problem, returns an error if there were any.
-async fn validate_lessons(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
-    let (lessons, mut errors) = load_lessons(path);
-    let named: Vec<String> = lessons
-        .iter()
-        .filter_map(|l| l.image.as_ref().map(|i| i.name.clone()))
-        .collect();
-    if !named.is_empty() {
-        match sandbox::connect_docker(config.docker_host.as_deref()).await {
-            Ok(docker) => {
-                let missing = images::missing(&docker, named).await?;
-                errors.extend(crate::lesson::missing_images(&lessons, &missing));
-            }
-            Err(e) => eprintln!("warning: images not checked: {e}"),
-        }
-    }
-    for error in &errors {
-        eprintln!("{error}");
-    }
-    let broken: std::collections::BTreeSet<_> = errors.iter().map(|e| &e.file).collect();
-    let valid = lessons
-        .iter()
-        .filter(|l| !broken.contains(&l.dir.join(crate::lesson::LESSON_FILE)))
-        .count();
-    println!(
-        "{valid} lesson(s) valid, {} with problems ({} problem(s))",
-        broken.len(),
-        errors.len()
-    );
-    anyhow::ensure!(errors.is_empty(), "some lessons have problems");
-    Ok(())
 }
 
 async fn serve(config: Config, no_build: bool) -> anyhow::Result<()> {
@@ -267,7 +201,11 @@ async fn serve(config: Config, no_build: bool) -> anyhow::Result<()> {
     }
     let app = crate::Application::build(config).await?;
     println!("Pathshala is ready: http://{}/", app.local_addr());
-    app.run_until(stop_signal()).await
+    app.run_until(async {
+        stop_signal().await;
+        tracing::info!("stopping: sandboxes keep running and are re-adopted at the next start");
+    })
+    .await
 }
 
 fn print_progress(line: &str) {
@@ -293,7 +231,6 @@ async fn stop_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("stopping: sandboxes keep running and are re-adopted at the next start");
 }
 
 fn init_tracing() {

@@ -1,0 +1,205 @@
+//! A learner on a lesson: the lesson's steps rendered with the learner's own values,
+//! checking a step (the same call lesson CI makes) and recording its pass. HTTP handlers
+//! extract, call one of these, and map the result.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Session, SessionError, Sessions};
+use crate::check::{CheckError, CheckResult, PortNumber};
+use crate::event::Event;
+use crate::lesson::{Catalog, Lesson, markdown, render};
+use crate::session::terminal::unix_now;
+use crate::store::LEGACY_STEP_PREFIX;
+
+/// The answer to a check: every check's result, and whether the step passed.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepVerdict {
+    pub step: usize,
+    pub passed: bool,
+    pub checks: Vec<CheckResult>,
+}
+
+/// The session's lesson, its texts rendered with the learner's own values.
+#[derive(Debug, Serialize)]
+pub struct LessonView {
+    pub id: String,
+    pub title: String,
+    pub steps: Vec<StepView>,
+    pub passed_steps: Vec<usize>,
+}
+
+/// One step as the learner sees it.
+#[derive(Debug, Serialize)]
+pub struct StepView {
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    /// The body as HTML (raw HTML in the lesson is escaped).
+    pub body_html: String,
+    pub hints: Vec<String>,
+    /// The hints as HTML.
+    pub hints_html: Vec<String>,
+    pub watch: bool,
+    pub preview: Vec<u16>,
+    pub checks: Vec<String>,
+}
+
+impl Sessions {
+    /// The lesson `session` was started for: the catalog's current version, or, while an
+    /// edit has broken it (`serve --dev`), the last version that loaded.
+    pub fn lesson_of(
+        &self,
+        session: &Session,
+        catalog: &Catalog,
+    ) -> Result<Arc<Lesson>, SessionError> {
+        let taken = session.lesson.as_ref().ok_or(SessionError::NotALesson)?;
+        catalog
+            .for_session(&taken.id)
+            .ok_or_else(|| SessionError::NoLesson(taken.id.clone()))
+    }
+
+    /// Runs the checks of `step` (by default the first step not yet passed) in one round
+    /// trip, records a pass, and reports both as events.
+    pub async fn check_step(
+        &self,
+        session: &Session,
+        catalog: &Catalog,
+        step: Option<usize>,
+    ) -> Result<StepVerdict, SessionError> {
+        let lesson = self.lesson_of(session, catalog)?;
+        let values = session.values();
+        let passed = self.passed_steps(session.owner_hash(), &lesson)?;
+        let index = step.unwrap_or_else(|| {
+            (0..lesson.steps.len())
+                .find(|s| !passed.contains(s))
+                .unwrap_or(lesson.steps.len().saturating_sub(1))
+        });
+        let Some(found) = lesson.steps.get(index) else {
+            return Err(SessionError::NoSuchStep {
+                step: index,
+                steps: lesson.steps.len(),
+            });
+        };
+        let checks = crate::lesson::run::check_step(
+            &self.inner.sandboxes,
+            &session.container_id,
+            found,
+            values,
+        )
+        .await
+        .map_err(|e| match e {
+            CheckError::Sandbox(e) => SessionError::Sandbox(e),
+            other => SessionError::Unchecked(other.to_string()),
+        })?;
+        let verdict = StepVerdict {
+            step: index,
+            passed: checks.iter().all(|c| c.passed),
+            checks,
+        };
+        self.report_check(session, &lesson, &verdict)?;
+        Ok(verdict)
+    }
+
+    /// Records a passed step and publishes what happened.
+    fn report_check(
+        &self,
+        session: &Session,
+        lesson: &Lesson,
+        verdict: &StepVerdict,
+    ) -> Result<(), SessionError> {
+        let step_key = lesson.steps[verdict.step].key.clone();
+        if verdict.passed {
+            self.inner.store.record_pass(
+                session.owner_hash(),
+                &lesson.id,
+                &step_key,
+                unix_now(),
+            )?;
+        }
+        let (session_id, owner) = (session.id.to_string(), session.owner_hash().to_string());
+        self.inner.events.emit(Event::CheckRun {
+            session: session_id.clone(),
+            owner: owner.clone(),
+            lesson: lesson.id.clone(),
+            step: verdict.step,
+            step_key: step_key.clone(),
+            passed: verdict.passed,
+            checks: verdict.checks.clone(),
+        });
+        if verdict.passed {
+            self.inner.events.emit(Event::StepPassed {
+                session: session_id,
+                owner,
+                lesson: lesson.id.clone(),
+                step: verdict.step,
+                step_key,
+            });
+        }
+        Ok(())
+    }
+
+    /// The steps of `lesson` (by position now) that the owner `owner_hash` has passed.
+    /// Progress belongs to a step's key, so inserting or moving steps keeps it right.
+    pub fn passed_steps(
+        &self,
+        owner_hash: &str,
+        lesson: &Lesson,
+    ) -> Result<Vec<usize>, SessionError> {
+        let passed = self.inner.store.passed_steps(owner_hash, &lesson.id)?;
+        Ok(lesson
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(index, step)| {
+                passed.contains(&step.key)
+                    || passed.contains(&format!("{LEGACY_STEP_PREFIX}{index}"))
+            })
+            .map(|(index, _)| index)
+            .collect())
+    }
+
+    /// The session's lesson with every text rendered with the learner's values.
+    pub fn lesson_view(&self, session: &Session, catalog: &Catalog) -> Option<LessonView> {
+        let lesson = self.lesson_of(session, catalog).ok()?;
+        let values = session.values();
+        let text = |t: &str| render::render(t, values);
+        let steps = lesson
+            .steps
+            .iter()
+            .map(|step| {
+                let body = text(&step.body);
+                let hints: Vec<String> = step.hints.iter().map(|h| text(h)).collect();
+                StepView {
+                    title: text(&step.title),
+                    body_html: markdown::to_html(&body),
+                    hints_html: hints.iter().map(|h| markdown::to_html(h)).collect(),
+                    body,
+                    hints,
+                    watch: step.watch,
+                    preview: step
+                        .preview
+                        .iter()
+                        .filter_map(|port| match port {
+                            PortNumber::Number(n) => Some(*n),
+                            PortNumber::Template(t) => text(t).trim().parse().ok(),
+                        })
+                        .collect(),
+                    checks: render::render_checks(&step.checks, values)
+                        .into_iter()
+                        .map(|c| c.name)
+                        .collect(),
+                }
+            })
+            .collect();
+        Some(LessonView {
+            id: lesson.id.clone(),
+            title: lesson.title.clone(),
+            steps,
+            passed_steps: self
+                .passed_steps(session.owner_hash(), &lesson)
+                .unwrap_or_default(),
+        })
+    }
+}

@@ -85,11 +85,12 @@ pub async fn run(
         return Ok(Vec::new());
     }
     let input = probe_input(checks);
+    // Saturating: the loader bounds each timeout, but a sum must never panic a request.
     let budget = checks
         .iter()
-        .map(|c| Duration::from_secs(c.timeout_secs))
-        .sum::<Duration>()
-        .saturating_add(RUN_OVERHEAD)
+        .fold(RUN_OVERHEAD, |sum, c| {
+            sum.saturating_add(Duration::from_secs(c.timeout_secs))
+        })
         .min(MAX_RUN);
     let argv = ["python3", "-I", "-S", "-c", PROBE];
     let finished = sandboxes

@@ -1,5 +1,6 @@
 //! Tests of lesson loading: good lessons load, broken ones are reported where they break.
 use super::*;
+use crate::check::Check;
 
 const GOOD: &str = "\
 title: First steps

@@ -4,11 +4,19 @@
 mod catalog;
 mod convert;
 mod error;
+mod fields;
+mod files;
+pub mod limits;
 pub mod markdown;
 mod raw;
+mod regex;
 pub mod render;
 pub mod run;
+mod samples;
+mod steps;
+pub mod template;
 pub mod trial;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 
@@ -101,12 +109,12 @@ pub struct Step {
 /// Loads the lesson in `dir` (its id is the folder name).
 pub fn load(dir: &Path) -> Result<Lesson, Vec<LessonError>> {
     let file = dir.join(LESSON_FILE);
-    let text = std::fs::read_to_string(&file).map_err(|e| {
+    let text = read_lesson_file(dir, &file).map_err(|message| {
         vec![LessonError {
             file: file.clone(),
             line: 0,
             column: 0,
-            message: format!("cannot read the lesson: {e}"),
+            message,
         }]
     })?;
     let id = dir
@@ -116,15 +124,67 @@ pub fn load(dir: &Path) -> Result<Lesson, Vec<LessonError>> {
     convert::parse(&id, dir, &file, &text)
 }
 
+/// The text of a lesson file, or what keeps it from being one (a folder, a dangling
+/// link, a misnamed file, too large, not UTF-8, unreadable).
+fn read_lesson_file(dir: &Path, file: &Path) -> Result<String, String> {
+    let meta = match std::fs::metadata(file) {
+        Ok(meta) => meta,
+        Err(_) if file.is_symlink() => {
+            let target = std::fs::read_link(file).unwrap_or_default();
+            return Err(format!(
+                "{LESSON_FILE} is a link to {}, which does not exist",
+                target.display()
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(missing_lesson_file(dir));
+        }
+        Err(e) => return Err(format!("cannot read the lesson: {e}")),
+    };
+    if meta.is_dir() {
+        return Err(format!("{LESSON_FILE} is a folder; it must be a file"));
+    }
+    if meta.len() > limits::MAX_LESSON_FILE_BYTES {
+        return Err(format!(
+            "{LESSON_FILE} has {} bytes; a lesson file may have at most {}",
+            meta.len(),
+            limits::MAX_LESSON_FILE_BYTES
+        ));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the lesson: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{LESSON_FILE} is not UTF-8 text (byte {} is not); save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Why a folder has no lesson file, naming a look-alike when there is one.
+fn missing_lesson_file(dir: &Path) -> String {
+    let look_alike = std::fs::read_dir(dir).ok().and_then(|entries| {
+        entries.filter_map(Result::ok).find_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let lower = name.to_lowercase();
+            (lower.ends_with(".yaml") || lower.ends_with(".yml")).then_some(name)
+        })
+    });
+    match look_alike {
+        Some(name) => format!(
+            "this folder has no {LESSON_FILE}, but it has {name}; rename it to {LESSON_FILE}"
+        ),
+        None => format!("this folder is not a lesson: a lesson folder holds a {LESSON_FILE}"),
+    }
+}
+
+/// Files a lessons folder may hold beside its lesson folders.
+const NOT_LESSONS: [&str; 2] = ["lesson.schema.json", "README.md"];
+
 /// Loads every lesson folder under `root`, in id order: the good ones, and every problem
-/// of the broken ones.
+/// of the broken ones. Every entry that is not a loadable lesson is reported.
 pub fn load_all(root: &Path) -> (Vec<Lesson>, Vec<LessonError>) {
-    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(root) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.join(LESSON_FILE).is_file())
-            .collect(),
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(root) {
+        Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
         Err(e) => {
             let error = LessonError {
                 file: root.to_path_buf(),
@@ -135,11 +195,27 @@ pub fn load_all(root: &Path) -> (Vec<Lesson>, Vec<LessonError>) {
             return (Vec::new(), vec![error]);
         }
     };
-    dirs.sort();
+    entries.sort();
     let mut lessons = Vec::new();
     let mut errors = Vec::new();
-    for dir in dirs {
-        match load(&dir) {
+    for entry in entries {
+        let name = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') || NOT_LESSONS.contains(&name.as_str()) {
+            continue;
+        }
+        if !entry.is_dir() {
+            errors.push(LessonError {
+                file: entry.clone(),
+                line: 0,
+                column: 0,
+                message: "not a lesson: a lesson is a folder holding a lesson.yaml".into(),
+            });
+            continue;
+        }
+        match load(&entry) {
             Ok(lesson) => lessons.push(lesson),
             Err(mut found) => errors.append(&mut found),
         }

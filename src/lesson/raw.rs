@@ -15,12 +15,17 @@ use crate::check::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLesson {
+    #[schemars(length(min = 1, max = 120))]
     pub title: String,
+    #[schemars(length(min = 1, max = 600))]
     pub summary: String,
+    #[schemars(length(min = 1, max = 120))]
     pub track: String,
     /// beginner, intermediate or advanced.
     #[schemars(with = "Level")]
     pub level: Spanned<String>,
+    /// How long the lesson takes, in minutes (1-600).
+    #[schemars(range(min = 1, max = 600))]
     pub minutes: u32,
     /// Position in its track: the catalog lists a track's lessons by it (then by folder
     /// name), and tracks by their first lesson. Lessons without one come last.
@@ -41,7 +46,7 @@ pub struct RawLesson {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub setup: Option<Spanned<String>>,
-    #[schemars(with = "Vec<RawStep>")]
+    #[schemars(with = "Vec<RawStep>", length(min = 1, max = 40))]
     pub steps: Vec<Spanned<RawStep>>,
 }
 
@@ -53,7 +58,8 @@ pub struct RawVar {
     pub random_port: Option<[u16; 2]>,
     /// One of these words.
     pub pick: Option<Vec<String>>,
-    /// A password of this many letters and digits.
+    /// A password of this many letters and digits (8-64).
+    #[schemars(range(min = 8, max = 64))]
     pub random_password: Option<usize>,
     /// A template over the variables defined before this one.
     pub value: Option<String>,
@@ -72,12 +78,15 @@ pub struct RawStep {
     pub watch: bool,
     #[serde(default)]
     pub hints: Vec<String>,
+    /// The commands that complete the step, as the learner would type them; lesson CI
+    /// runs them (required: a step that cannot be proven cannot be trusted).
     #[serde(default)]
+    #[schemars(required, with = "String")]
     pub solution: Option<String>,
     #[serde(default)]
     pub preview: Vec<PortNumber>,
     #[serde(default)]
-    #[schemars(with = "Vec<RawCheck>")]
+    #[schemars(required, with = "Vec<RawCheck>", length(min = 1, max = 30))]
     pub checks: Vec<Spanned<RawCheck>>,
 }
 
@@ -88,6 +97,7 @@ pub struct RawCheck {
     pub name: Option<String>,
     pub fail: Option<String>,
     /// Seconds this check may take (1-120; default 10).
+    #[schemars(range(min = 1, max = 120))]
     pub timeout: Option<u64>,
     /// An invariant that should already hold ("the database is still there"): lesson CI
     /// requires it to pass before and after the solution instead of failing before it.

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::Environment;
-
 use super::{Lesson, Var};
 use crate::check::CheckSpec;
 
@@ -63,8 +61,7 @@ fn generate_with(lesson: &Lesson, random: &mut impl FnMut() -> u128) -> Values {
 /// Renders one text with the learner's values. Templates were checked when the lesson
 /// loaded; should one still fail, the text is shown as written rather than lost.
 pub fn render(template: &str, values: &Values) -> String {
-    Environment::new()
-        .render_str(template, values)
+    super::template::render(template, values, super::limits::MAX_RENDERED_CHARS)
         .unwrap_or_else(|_| template.to_string())
 }
 

@@ -1,13 +1,16 @@
 //! Author tools, run as an author would: the `pathshala` binary against lesson folders and
 //! the real Docker engine.
 
+mod broken;
+mod interrupt;
+
 use std::process::Command;
 
 fn validate(path: &str) -> (bool, String, String) {
     pathshala(&["lessons", "validate", path])
 }
 
-fn pathshala(args: &[&str]) -> (bool, String, String) {
+pub fn pathshala(args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_pathshala"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -94,4 +97,80 @@ fn the_shipped_schema_is_the_one_the_binary_prints() {
         shipped.trim(),
         "regenerate it: pathshala lessons schema > lessons/lesson.schema.json"
     );
+}
+
+#[test]
+fn a_guard_must_hold_before_and_after_and_setup_runs_as_for_learners() {
+    let (ok, stdout, stderr) = pathshala(&["lessons", "test", "tests/fixtures/trials/guarded"]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("PASS guarded (2 steps"), "{stdout}");
+    let (ok, stdout, _) = pathshala(&["lessons", "test", "tests/fixtures/trials/guard-fails"]);
+    assert!(!ok);
+    assert!(
+        stdout.contains("guard \"the database is still there\" fails before the solution"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn one_step_can_be_tried_alone_with_a_repeatable_draw() {
+    let args = [
+        "lessons",
+        "test",
+        "lessons/first-steps",
+        "--step",
+        "2",
+        "--seed",
+        "7",
+    ];
+    let (ok, first, stderr) = pathshala(&args);
+    assert!(ok, "{first}{stderr}");
+    assert!(first.contains("PASS first-steps (1 steps"), "{first}");
+    assert!(
+        first.contains("ok   2. Write the app's settings"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("1. Make a home"),
+        "step 1 is not reported: {first}"
+    );
+    assert!(first.contains("seed: 7"), "{first}");
+    let values = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("values:"))
+            .map(str::to_string)
+    };
+    assert!(
+        values(&first).is_some_and(|v| v.contains("app_port=")),
+        "{first}"
+    );
+    let (_, again, _) = pathshala(&args);
+    assert_eq!(
+        values(&first),
+        values(&again),
+        "the same seed draws the same values"
+    );
+    let (ok, _, stderr) = pathshala(&["lessons", "test", "lessons/first-steps", "--step", "9"]);
+    assert!(!ok);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_lesson_renders_without_a_sandbox() {
+    let (ok, stdout, stderr) =
+        pathshala(&["lessons", "render", "lessons/first-steps", "--seed", "3"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("# First steps on a server (first-steps)"),
+        "{stdout}"
+    );
+    let port = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("- app_port = "))
+        .expect("the drawn port is listed");
+    assert!(
+        stdout.contains(&format!("PORT={port}")),
+        "texts use the drawn value: {stdout}"
+    );
+    assert!(!stdout.contains("{{"), "{stdout}");
 }

@@ -2,6 +2,7 @@
 //! a real SQLite file. Needs dockerd running and `pathshala images build` done.
 
 mod api;
+mod events;
 mod faults;
 mod isolation;
 mod lesson_api;

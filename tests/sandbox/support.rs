@@ -25,6 +25,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub config: Config,
     pub docker: Docker,
+    /// The server's domain event stream.
+    pub events: pathshala::event::Events,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     cleaned: bool,
@@ -78,6 +80,7 @@ impl TestApp {
             .await
             .expect("server builds (is dockerd running and `pathshala images build` done?)");
         let addr = app.local_addr();
+        let events = app.events();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -87,6 +90,7 @@ impl TestApp {
             addr,
             config,
             docker,
+            events,
             stop: Some(stop),
             task: Some(task),
             cleaned: false,

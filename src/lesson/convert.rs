@@ -10,6 +10,7 @@ use serde_saphyr::{Location, Spanned};
 use super::error::did_you_mean;
 use super::raw::{RawLesson, RawVar};
 use super::render::Values;
+use super::tolerant::Tolerant;
 use super::{ImageRef, Lesson, LessonError, Level, Var, limits, samples, template};
 
 /// Collects problems with their place in one file.
@@ -40,11 +41,17 @@ impl Problems<'_> {
 }
 
 pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Vec<LessonError>> {
-    let raw: RawLesson =
-        serde_saphyr::from_str(text).map_err(|e| vec![super::yaml::error(file, &e)])?;
+    let (raw, shape_errors) = super::tolerant::parse::<RawLesson>(text);
+    let shape_errors: Vec<LessonError> = shape_errors
+        .iter()
+        .map(|e| super::yaml::error(file, e))
+        .collect();
+    let Some(raw) = raw else {
+        return Err(shape_errors);
+    };
     let mut problems = Problems {
         file,
-        found: Vec::new(),
+        found: shape_errors,
         known: Vec::new(),
         draws: Vec::new(),
         patterns: Vec::new(),
@@ -82,13 +89,13 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
         &raw.track,
         limits::MAX_TITLE_CHARS,
     );
-    if !(1..=limits::MAX_MINUTES).contains(&raw.minutes) {
+    let minutes = raw.minutes.0.unwrap_or(1);
+    if !(1..=limits::MAX_MINUTES).contains(&minutes) {
         problems.at(
             &top,
             format!(
-                "minutes must be from 1 to {}, not {}",
-                limits::MAX_MINUTES,
-                raw.minutes
+                "minutes must be from 1 to {}, not {minutes}",
+                limits::MAX_MINUTES
             ),
         );
     }
@@ -125,6 +132,8 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
     }
     compile_patterns(&mut problems);
     if !problems.found.is_empty() {
+        // In the order of the file, as an author fixes them.
+        problems.found.sort_by_key(|e| (e.line, e.column));
         return Err(problems.found);
     }
     Ok(Lesson {
@@ -134,7 +143,7 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
         summary: raw.summary,
         track: raw.track,
         level: level.unwrap_or(Level::Beginner),
-        minutes: raw.minutes,
+        minutes,
         order: raw.order,
         image: raw.image.map(|i| ImageRef {
             name: i.value,
@@ -172,7 +181,7 @@ pub(super) fn text_field(
 /// or grows too long, is reported at its line).
 fn convert_vars(
     problems: &mut Problems,
-    raw: Vec<(String, Spanned<RawVar>)>,
+    raw: Vec<(String, Spanned<Tolerant<RawVar>>)>,
 ) -> Vec<(String, Var)> {
     if raw.len() > limits::MAX_VARS {
         problems.at(
@@ -186,7 +195,11 @@ fn convert_vars(
         // Known even when broken, so that its uses are not reported too.
         let known = name.clone();
         let at = var.referenced;
-        if let Some(converted) = convert_var(problems, name, var) {
+        let Some(value) = var.value.0 else {
+            problems.known.push(known);
+            continue; // its shape error is reported
+        };
+        if let Some(converted) = convert_var(problems, name, at, value) {
             vars.push(converted);
             places.push(at);
         }
@@ -204,15 +217,15 @@ fn convert_vars(
 fn convert_var(
     problems: &mut Problems,
     name: String,
-    var: Spanned<RawVar>,
+    at: Location,
+    var: RawVar,
 ) -> Option<(String, Var)> {
     let RawVar {
         random_port,
         pick,
         random_password,
         value,
-    } = var.value;
-    let at = var.referenced;
+    } = var;
     let given = [
         random_port.is_some(),
         pick.is_some(),

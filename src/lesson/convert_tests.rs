@@ -194,3 +194,30 @@ fn a_template_naming_an_unknown_or_later_var_is_reported() {
         "{found:?}"
     );
 }
+
+#[test]
+fn every_shape_error_is_reported_in_one_run_with_the_other_problems() {
+    let text = GOOD
+        .replace("minutes: 15", "minutes: fifteen")
+        .replace(
+            "hints: [Use mkdir.]",
+            "hints: [Use mkdir.]\n    watch: maybe",
+        )
+        .replace("level: beginner", "level: expert")
+        + "  - title: Another\n    body: More.\n    solution: \"true\"\n    checks:\n                 - file: { path: /x, mdoe: \"0644\" }\n";
+    let found = errors(&text);
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(found[0].contains(":4:8: level must be one of"), "{found:?}");
+    assert!(
+        found[1].contains(":5:10: expected a whole number"),
+        "{found:?}"
+    );
+    assert!(
+        found[2].contains(":13:12: expected true or false here"),
+        "{found:?}"
+    );
+    assert!(
+        found[3].contains("unknown key `mdoe`; did you mean `mode`?"),
+        "{found:?}"
+    );
+}

@@ -15,6 +15,7 @@ pub mod run;
 mod samples;
 mod steps;
 pub mod template;
+mod tolerant;
 pub mod trial;
 mod yaml;
 

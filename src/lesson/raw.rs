@@ -7,6 +7,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::tolerant::Tolerant;
+
 use crate::check::{
     CommandCheck, CronCheck, FileCheck, GroupCheck, HttpCheck, PackageCheck, PortCheck, PortNumber,
     ProcessCheck, ScriptCheck, ServiceCheck, TlsCheck, UserCheck,
@@ -25,8 +27,8 @@ pub struct RawLesson {
     #[schemars(with = "Level")]
     pub level: Spanned<String>,
     /// How long the lesson takes, in minutes (1-600).
-    #[schemars(range(min = 1, max = 600))]
-    pub minutes: u32,
+    #[schemars(with = "u32", range(min = 1, max = 600))]
+    pub minutes: Tolerant<u32>,
     /// Position in its track: the catalog lists a track's lessons by it (then by folder
     /// name), and tracks by their first lesson. Lessons without one come last.
     #[serde(default)]
@@ -37,7 +39,7 @@ pub struct RawLesson {
     /// In file order: a `value` var sees the vars written above it.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawVar>")]
-    pub vars: InFileOrder<Spanned<RawVar>>,
+    pub vars: InFileOrder<Spanned<Tolerant<RawVar>>>,
     /// Files copied into the sandbox before `setup` runs: absolute path in the sandbox ->
     /// file in the lesson's folder.
     #[serde(default)]
@@ -47,7 +49,7 @@ pub struct RawLesson {
     #[schemars(with = "Option<String>")]
     pub setup: Option<Spanned<String>>,
     #[schemars(with = "Vec<RawStep>", length(min = 1, max = 40))]
-    pub steps: Vec<Spanned<RawStep>>,
+    pub steps: Vec<Spanned<Tolerant<RawStep>>>,
 }
 
 /// A per-learner value: exactly one of the generators.
@@ -87,7 +89,7 @@ pub struct RawStep {
     pub preview: Vec<PortNumber>,
     #[serde(default)]
     #[schemars(required, with = "Vec<RawCheck>", length(min = 1, max = 30))]
-    pub checks: Vec<Spanned<RawCheck>>,
+    pub checks: Vec<Spanned<Tolerant<RawCheck>>>,
 }
 
 /// A check: its name, failure message and time limit, and exactly one kind.

@@ -6,6 +6,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::convert::{Problems, check_template, text_field};
 use super::raw::{RawCheck, RawStep};
+use super::tolerant::Tolerant;
 use super::{Step, fields, limits, render};
 use crate::check::{Check, CheckSpec, DEFAULT_TIMEOUT_SECS};
 
@@ -16,11 +17,17 @@ const KINDS: [&str; 12] = [
 ];
 
 /// Every step, then the problems only the whole list shows (repeated titles and keys).
-pub(super) fn convert_all(problems: &mut Problems, raw: Vec<Spanned<RawStep>>) -> Vec<Step> {
+pub(super) fn convert_all(
+    problems: &mut Problems,
+    raw: Vec<Spanned<Tolerant<RawStep>>>,
+) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     for step in raw {
         let at = step.referenced;
-        let converted = convert_step(problems, step);
+        let Some(value) = step.value.0 else {
+            continue; // its shape error is reported
+        };
+        let converted = convert_step(problems, at, value);
         if steps.iter().any(|s| s.title == converted.title) {
             problems.at(
                 &at,
@@ -44,9 +51,7 @@ pub(super) fn convert_all(problems: &mut Problems, raw: Vec<Spanned<RawStep>>) -
     steps
 }
 
-fn convert_step(problems: &mut Problems, step: Spanned<RawStep>) -> Step {
-    let at = step.referenced;
-    let raw = step.value;
+fn convert_step(problems: &mut Problems, at: Location, raw: RawStep) -> Step {
     let what = |part: &str| format!("{part} of step {:?}", raw.title);
     text_field(
         problems,
@@ -164,7 +169,7 @@ fn convert_checks(
     problems: &mut Problems,
     at: &Location,
     title: &str,
-    raw: Vec<Spanned<RawCheck>>,
+    raw: Vec<Spanned<Tolerant<RawCheck>>>,
 ) -> Vec<CheckSpec> {
     if raw.is_empty() {
         problems.at(
@@ -181,7 +186,10 @@ fn convert_checks(
     let mut checks: Vec<CheckSpec> = Vec::new();
     for check in raw {
         let place = check.referenced;
-        let Some(converted) = convert_check(problems, check) else {
+        let Some(value) = check.value.0 else {
+            continue; // its shape error is reported
+        };
+        let Some(converted) = convert_check(problems, place, value) else {
             continue;
         };
         if checks.iter().any(|c| c.name == converted.name) {
@@ -199,8 +207,7 @@ fn convert_checks(
     checks
 }
 
-fn convert_check(problems: &mut Problems, check: Spanned<RawCheck>) -> Option<CheckSpec> {
-    let at = check.referenced;
+fn convert_check(problems: &mut Problems, at: Location, check: RawCheck) -> Option<CheckSpec> {
     let RawCheck {
         name,
         fail,
@@ -218,7 +225,7 @@ fn convert_check(problems: &mut Problems, check: Spanned<RawCheck>) -> Option<Ch
         cron,
         tls,
         script,
-    } = check.value;
+    } = check;
     let kinds: Vec<Check> = [
         file.map(Check::File),
         command.map(Check::Command),

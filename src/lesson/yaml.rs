@@ -12,8 +12,20 @@ pub fn error(file: &Path, error: &serde_saphyr::Error) -> LessonError {
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
-    let message = match error.without_snippet() {
-        serde_saphyr::Error::SerdeUnknownField {
+    let message = message(error.without_snippet());
+    LessonError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// The problem in an author's words.
+fn message(error: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    match error {
+        E::SerdeUnknownField {
             field, expected, ..
         } => match did_you_mean(field, expected) {
             Some(guess) => format!("unknown key `{field}`; did you mean `{guess}`?"),
@@ -22,13 +34,40 @@ pub fn error(file: &Path, error: &serde_saphyr::Error) -> LessonError {
                 expected.join(", ")
             ),
         },
-        other => plain(&strip_location(&other.to_string())),
-    };
-    LessonError {
-        file: file.to_path_buf(),
-        line,
-        column,
-        message,
+        E::SerdeMissingField { field, .. } => {
+            format!("`{field}` is missing here; add it")
+        }
+        E::DuplicateMappingKey { key, .. } => match key {
+            Some(key) => format!("`{key}` is written twice here; keep one"),
+            None => "a key is written twice here; keep one".into(),
+        },
+        E::NullIntoString { .. } => "a value is missing here (the key has nothing after it)".into(),
+        E::InvalidScalar { ty, .. } => format!("expected {} here", kind(ty)),
+        E::InvalidBooleanStrict { .. } => "expected true or false here".into(),
+        E::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        }
+        | E::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } => format!("found {unexpected}, but expected {}", kind(expected)),
+        E::SerdeInvalidLength { len, expected, .. } => {
+            format!("found {len} item(s), but expected {}", kind(expected))
+        }
+        E::Unexpected { expected, .. } => format!("expected {} here", kind(expected)),
+        E::MultipleDocuments { .. } => "the file holds more than one YAML document (a `---` \
+             line in the middle); a lesson is one document"
+            .into(),
+        E::Budget { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => {
+            "the YAML is too large or its aliases (`*name`) expand too far".into()
+        }
+        other => strip_location(&other.to_string()),
     }
 }
 
@@ -40,73 +79,22 @@ fn strip_location(message: &str) -> String {
     }
 }
 
-/// Type names and parser advice meant for programmers, said for authors.
-const PLAIN: [(&str, &str); 16] = [
-    ("expected u8", "expected a whole number (0-255)"),
-    ("expected u16", "expected a whole number (0-65535)"),
-    ("expected u32", "expected a whole number"),
-    ("expected u64", "expected a whole number"),
-    ("expected usize", "expected a whole number"),
-    ("expected i32", "expected a whole number"),
-    ("expected i64", "expected a whole number"),
-    ("expected a string", "expected text"),
-    ("expected a boolean", "expected true or false"),
-    (
-        "expected a sequence",
-        "expected a list (lines starting with `- `)",
-    ),
-    (
-        "expected a map",
-        "expected keys and values (`key: value` lines)",
-    ),
-    (
-        "an array of length 2",
-        "a list of two numbers, like [8000, 8999]",
-    ),
-    ("invalid type: ", ""),
-    ("invalid value: ", ""),
-    (
-        "untagged enum PortNumber",
-        "a port number or a {{ var }} giving one",
-    ),
-    ("struct ", ""),
-];
-
-/// `, not X` for the value a message quotes, if it quotes one.
-fn found_text(message: &str) -> String {
-    message
-        .rsplit_once(": ")
-        .map(|(_, value)| format!(", not {}", value.trim()))
-        .unwrap_or_default()
-}
-
-fn plain(message: &str) -> String {
-    if message.contains("duplicate") && message.contains("key") {
-        let key = message.split('`').nth(1).unwrap_or("a key");
-        return format!("`{key}` is written twice here; keep one");
-    }
-    if message.contains("multiple documents") || message.contains("from_str_multiple") {
-        return "the file holds more than one YAML document (a line `---` in the middle); \
-                a lesson is one document"
-            .into();
-    }
-    if message.contains("budget") {
-        return "the YAML is too large or too deeply nested (aliases expanding too far?)".into();
-    }
-    if message.contains("invalid u") || message.contains("invalid i") {
-        return format!(
-            "expected a whole number here (digits only, not too large){}",
-            found_text(message)
-        );
-    }
-    if message.contains("Option<") || message.contains("null") {
-        return "a value is missing here (the key has nothing after it)".into();
-    }
-    let mut text = message.to_string();
-    for (jargon, words) in PLAIN {
-        text = text.replace(jargon, words);
-    }
-    text
+/// What the parser expected, named as an author would.
+fn kind(expected: &str) -> String {
+    let words = match expected {
+        "u8" => "a whole number from 0 to 255",
+        "u16" => "a whole number from 0 to 65535",
+        "u32" | "u64" | "usize" => "a whole number (digits only)",
+        "i32" | "i64" | "isize" => "a whole number",
+        "bool" | "boolean" | "a boolean" => "true or false",
+        "string scalar" | "a string" | "string" => "text",
+        "sequence start" | "a sequence" => "a list (lines starting with `- `, or [a, b])",
+        "mapping start" | "a map" => "keys and values (`key: value` lines, or { key: value })",
+        "an array of length 2" => "a list of two numbers, like [8000, 8999]",
+        "untagged enum PortNumber" => "a port number, or a {{ var }} giving one",
+        other => return other.strip_prefix("struct ").unwrap_or(other).to_string(),
+    };
+    words.to_string()
 }
 
 #[cfg(test)]
@@ -115,11 +103,46 @@ mod tests {
 
     #[test]
     fn programmer_words_become_author_words() {
-        assert_eq!(
-            plain("invalid type: string \"ten\", expected u32"),
-            "string \"ten\", expected a whole number"
-        );
-        assert!(plain("duplicate mapping key `title`").contains("`title` is written twice"));
-        assert!(!plain("invalid value: integer `-1`, expected usize").contains("usize"));
+        for (yaml, expected) in [
+            (
+                "minutes: five",
+                "expected a whole number (digits only) here",
+            ),
+            ("title:", "a value is missing here"),
+            (
+                "minutes: 1\nminutes: 2",
+                "`minutes` is written twice here; keep one",
+            ),
+            (
+                "steps: nope",
+                "expected a list (lines starting with `- `, or [a, b]) here",
+            ),
+            ("watch: maybe", "expected true or false here"),
+            ("a: 1\n---\na: 2", "more than one YAML document"),
+        ] {
+            let error = serde_saphyr::from_str::<Probe>(yaml).unwrap_err();
+            let said = message(error.without_snippet());
+            assert!(said.contains(expected), "{yaml:?}: {said}");
+            for jargon in [
+                "u32",
+                "Option<",
+                "DuplicateKeyPolicy",
+                "from_str_multiple",
+                "budget",
+            ] {
+                assert!(!said.contains(jargon), "{yaml:?}: {said}");
+            }
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Probe {
+        minutes: Option<u32>,
+        #[serde(default)]
+        title: String,
+        steps: Option<Vec<String>>,
+        watch: Option<bool>,
+        a: Option<u32>,
     }
 }

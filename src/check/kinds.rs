@@ -73,6 +73,7 @@ pub struct FileCheck {
     pub exists: bool,
     /// `file`, `directory` or `symlink`.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "type")]
+    #[schemars(with = "Option<FileType>")]
     pub file_type: Option<String>,
     /// Octal, e.g. `"0640"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,6 +236,16 @@ pub struct ScriptCheck {
     pub run: String,
     #[serde(default = "root")]
     pub user: String,
+}
+
+/// The file types a file check knows (for the schema; the loader checks the rendered text).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum FileType {
+    File,
+    Directory,
+    Symlink,
 }
 
 impl Check {

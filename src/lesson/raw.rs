@@ -74,7 +74,9 @@ pub struct RawStep {
     /// by default its title made into one. Set it to keep progress when retitling a step.
     #[serde(default)]
     pub id: Option<String>,
+    #[schemars(length(min = 1, max = 120))]
     pub title: String,
+    #[schemars(length(min = 1, max = 30000))]
     pub body: String,
     #[serde(default)]
     pub watch: bool,
@@ -82,13 +84,10 @@ pub struct RawStep {
     pub hints: Vec<String>,
     /// The commands that complete the step, as the learner would type them; lesson CI
     /// runs them (required: a step that cannot be proven cannot be trusted).
-    #[serde(default)]
-    #[schemars(required, with = "String")]
-    pub solution: Option<String>,
+    pub solution: String,
     #[serde(default)]
     pub preview: Vec<PortNumber>,
-    #[serde(default)]
-    #[schemars(required, with = "Vec<RawCheck>", length(min = 1, max = 30))]
+    #[schemars(with = "Vec<RawCheck>", length(min = 1, max = 30))]
     pub checks: Vec<Spanned<Tolerant<RawCheck>>>,
 }
 

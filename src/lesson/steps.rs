@@ -83,26 +83,14 @@ fn convert_step(problems: &mut Problems, at: Location, raw: RawStep) -> Step {
         text_field(problems, &at, &what("a hint"), hint, limits::MAX_TEXT_CHARS);
         check_template(problems, &at, &what("a hint"), hint);
     }
-    match &raw.solution {
-        Some(solution) => {
-            text_field(
-                problems,
-                &at,
-                &what("the solution"),
-                solution,
-                limits::MAX_TEXT_CHARS,
-            );
-            check_template(problems, &at, &what("the solution"), solution);
-        }
-        None => problems.at(
-            &at,
-            format!(
-                "step {:?} has no solution; add the commands that complete it, so lesson \
-                 CI (pathshala lessons test) can prove the step can be done",
-                raw.title
-            ),
-        ),
-    }
+    text_field(
+        problems,
+        &at,
+        &what("the solution"),
+        &raw.solution,
+        limits::MAX_TEXT_CHARS,
+    );
+    check_template(problems, &at, &what("the solution"), &raw.solution);
     for port in &raw.preview {
         if let crate::check::PortNumber::Template(text) = port {
             check_template(problems, &at, &what("a preview port"), text);
@@ -159,7 +147,7 @@ fn convert_step(problems: &mut Problems, at: Location, raw: RawStep) -> Step {
         body: raw.body,
         watch: raw.watch,
         hints: raw.hints,
-        solution: raw.solution,
+        solution: Some(raw.solution),
         preview: raw.preview,
         checks,
     }

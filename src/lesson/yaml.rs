@@ -34,9 +34,13 @@ fn message(error: &serde_saphyr::Error) -> String {
                 expected.join(", ")
             ),
         },
-        E::SerdeMissingField { field, .. } => {
-            format!("`{field}` is missing here; add it")
-        }
+        E::SerdeMissingField { field, .. } => match *field {
+            "solution" => "this step has no `solution`; add the commands that complete it, so \
+                 lesson CI (pathshala lessons test) can prove the step can be done"
+                .into(),
+            "checks" => "this step has no `checks`; add at least one".into(),
+            other => format!("`{other}` is missing here; add it"),
+        },
         E::DuplicateMappingKey { key, .. } => match key {
             Some(key) => format!("`{key}` is written twice here; keep one"),
             None => "a key is written twice here; keep one".into(),

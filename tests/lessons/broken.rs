@@ -59,8 +59,8 @@ const CORPUS: [(&str, &str); 23] = [
         "has lesson.yml; rename it to lesson.yaml",
     ),
     (
-        "no-solution/lesson.yaml:11:5:",
-        "has no solution; add the commands that complete it",
+        "no-solution/lesson.yaml:14:5:",
+        "this step has no `solution`; add the commands that complete it",
     ),
     (
         "preview-not-a-number/lesson.yaml:11:5:",

@@ -3,6 +3,7 @@
 
 mod broken;
 mod interrupt;
+mod schema;
 
 use std::process::Command;
 

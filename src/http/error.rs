@@ -94,3 +94,49 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(error: ApiError) -> (StatusCode, bool) {
+        let response = error.into_response();
+        let retry = response.headers().contains_key(header::RETRY_AFTER);
+        (response.status(), retry)
+    }
+
+    #[test]
+    fn domain_errors_map_to_the_statuses_the_contract_names() {
+        let cases = [
+            (SessionError::NotALesson, StatusCode::BAD_REQUEST),
+            (
+                SessionError::NoSuchStep { step: 9, steps: 2 },
+                StatusCode::BAD_REQUEST,
+            ),
+            (SessionError::NoLesson("x".into()), StatusCode::NOT_FOUND),
+            (SessionError::NotFound, StatusCode::NOT_FOUND),
+            (
+                SessionError::Full { max: 1 },
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                SessionError::Unchecked("no python3".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                SessionError::Setup("exit 1".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (error, expected) in cases {
+            let shown = error.to_string();
+            let (got, retry) = status(ApiError::Session(error));
+            assert_eq!(got, expected, "{shown}");
+            assert_eq!(retry, got == StatusCode::SERVICE_UNAVAILABLE, "{shown}");
+        }
+        assert_eq!(
+            status(ApiError::BadRequest("x".into())).0,
+            StatusCode::BAD_REQUEST
+        );
+    }
+}

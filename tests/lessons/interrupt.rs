@@ -102,3 +102,48 @@ async fn sigterm_removes_the_runs_sandboxes_and_a_killed_runs_are_swept_next_tim
         "the next run sweeps it"
     );
 }
+
+/// The container named `name`, if it exists: (id, running).
+async fn named(docker: &Docker, name: &str) -> Option<(String, bool)> {
+    let inspect = docker.inspect_container(name, None).await.ok()?;
+    let running = inspect.state.and_then(|s| s.running).unwrap_or(false);
+    Some((inspect.id?, running))
+}
+
+#[tokio::test]
+async fn keep_leaves_a_failed_lessons_sandbox_open_and_the_next_keep_replaces_it() {
+    let docker = pathshala::sandbox::connect_docker(None).await.unwrap();
+    let name = "pathshala-kept-accidental";
+    let args = [
+        "lessons",
+        "test",
+        "tests/fixtures/trials/accidental",
+        "--keep",
+    ];
+    let (ok, stdout, _) = tokio::task::spawn_blocking(move || crate::pathshala(&args))
+        .await
+        .unwrap();
+    assert!(!ok);
+    assert!(
+        stdout.contains(&format!(
+            "the sandbox is kept: docker exec -it --user learner {name} bash -l"
+        )),
+        "{stdout}"
+    );
+    let (first, running) = named(&docker, name).await.expect("the sandbox is kept");
+    assert!(running);
+    let (_, stdout, _) = tokio::task::spawn_blocking(move || crate::pathshala(&args))
+        .await
+        .unwrap();
+    assert!(stdout.contains("the sandbox is kept"), "{stdout}");
+    let (second, _) = named(&docker, name).await.expect("a sandbox is kept");
+    assert_ne!(first, second, "the new kept sandbox replaces the old one");
+    assert!(
+        docker.inspect_container(&first, None).await.is_err(),
+        "the old kept sandbox is gone"
+    );
+    let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .build();
+    docker.remove_container(name, Some(options)).await.unwrap();
+}

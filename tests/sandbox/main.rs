@@ -8,6 +8,7 @@ mod isolation;
 mod lesson_api;
 mod lifecycle;
 mod preview;
+mod reload;
 #[allow(dead_code)]
 mod support;
 mod terminal;

@@ -130,7 +130,7 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
         );
         check_template(&mut problems, &setup.referenced, "the setup", &setup.value);
     }
-    compile_patterns(&mut problems);
+    super::regex::report(&mut problems);
     if !problems.found.is_empty() {
         // In the order of the file, as an author fixes them.
         problems.found.sort_by_key(|e| (e.line, e.column));
@@ -369,29 +369,6 @@ pub(super) fn check_template(problems: &mut Problems, at: &Location, what: &str,
     }
     for message in found {
         problems.at(at, message);
-    }
-}
-
-/// Compiles every regular expression found, with Python, and reports those that fail.
-fn compile_patterns(problems: &mut Problems) {
-    let patterns: Vec<String> = problems
-        .patterns
-        .iter()
-        .map(|(_, _, p)| p.clone())
-        .collect();
-    match super::regex::compile_all(&patterns) {
-        Ok(answers) => {
-            let places = std::mem::take(&mut problems.patterns);
-            for ((at, what, pattern), answer) in places.into_iter().zip(answers) {
-                if let Some(why) = answer {
-                    problems.at(
-                        &at,
-                        format!("{what} {pattern:?} is not a valid regular expression: {why}"),
-                    );
-                }
-            }
-        }
-        Err(why) => problems.at(&Location::UNKNOWN, why),
     }
 }
 

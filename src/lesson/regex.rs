@@ -5,6 +5,10 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use serde_saphyr::Location;
+
+use super::convert::Problems;
+
 /// Reads patterns (a JSON list) on stdin; prints, per pattern, `null` or the error.
 const COMPILE: &str = r#"
 import json, re, sys
@@ -56,6 +60,29 @@ pub fn compile_all(patterns: &[String]) -> Result<Vec<Option<String>>, String> {
         return Err("python3 answered for the wrong number of regular expressions".into());
     }
     Ok(answers)
+}
+
+/// Compiles every regular expression found, with Python, and reports those that fail.
+pub(super) fn report(problems: &mut Problems) {
+    let patterns: Vec<String> = problems
+        .patterns
+        .iter()
+        .map(|(_, _, p)| p.clone())
+        .collect();
+    match compile_all(&patterns) {
+        Ok(answers) => {
+            let places = std::mem::take(&mut problems.patterns);
+            for ((at, what, pattern), answer) in places.into_iter().zip(answers) {
+                if let Some(why) = answer {
+                    problems.at(
+                        &at,
+                        format!("{what} {pattern:?} is not a valid regular expression: {why}"),
+                    );
+                }
+            }
+        }
+        Err(why) => problems.at(&Location::UNKNOWN, why),
+    }
 }
 
 #[cfg(test)]

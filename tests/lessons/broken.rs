@@ -96,7 +96,7 @@ const CORPUS: [(&str, &str); 23] = [
     ),
     (
         "words-for-a-number/lesson.yaml:6:10:",
-        "expected a whole number here",
+        "expected a whole number (digits only) here",
     ),
 ];
 

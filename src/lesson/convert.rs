@@ -41,11 +41,10 @@ impl Problems<'_> {
 }
 
 pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Vec<LessonError>> {
-    let (raw, shape_errors) = super::tolerant::parse::<RawLesson>(text);
-    let shape_errors: Vec<LessonError> = shape_errors
-        .iter()
-        .map(|e| super::yaml::error(file, e))
-        .collect();
+    let mut shape_errors = super::keys::problems(file, text).unwrap_or_default();
+    let text = super::keys::with_stand_ins(text, &shape_errors);
+    let (raw, errors) = super::tolerant::parse::<RawLesson>(&text);
+    shape_errors.extend(errors.iter().map(|e| super::yaml::error(file, e)));
     let Some(raw) = raw else {
         return Err(shape_errors);
     };

@@ -6,6 +6,7 @@ mod convert;
 mod error;
 mod fields;
 mod files;
+mod keys;
 pub mod limits;
 pub mod markdown;
 mod raw;

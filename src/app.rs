@@ -39,6 +39,7 @@ impl Application {
         )
         .await?
         .for_server(store.server_id()?);
+        let classroom = crate::classroom::Classroom::new(store.clone(), config.classroom.clone());
         let sessions =
             Sessions::start(sandboxes.clone(), store, crate::event::Events::default()).await?;
         let listener = TcpListener::bind(config.listen)
@@ -54,7 +55,14 @@ impl Application {
             ));
         }
         let (stopping, stop_rx) = watch::channel(false);
-        let state = crate::http::state(Arc::new(config), sandboxes, sessions, lessons, stop_rx);
+        let state = crate::http::state(
+            Arc::new(config),
+            sandboxes,
+            sessions,
+            classroom,
+            lessons,
+            stop_rx,
+        );
         Ok(Self {
             listener,
             state,

@@ -38,6 +38,34 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     /// Where and how lab images are built.
     pub images: ImagesConfig,
+    /// Instructors' logins and classes.
+    pub classroom: ClassroomConfig,
+}
+
+/// Instructors' logins and the limits that protect them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassroomConfig {
+    /// An instructor stays logged in this long (seconds).
+    pub login_session_secs: u64,
+    /// After this many failed logins from one address, each further attempt waits a
+    /// second more (at most 5).
+    pub login_slow_after_failures: u32,
+    /// After this many failed logins from one address, logins from it are refused...
+    pub login_lockout_after_failures: u32,
+    /// ...for this many seconds (429 with Retry-After).
+    pub login_lockout_secs: u64,
+}
+
+impl Default for ClassroomConfig {
+    fn default() -> Self {
+        Self {
+            login_session_secs: 12 * 60 * 60,
+            login_slow_after_failures: 3,
+            login_lockout_after_failures: 10,
+            login_lockout_secs: 15 * 60,
+        }
+    }
 }
 
 /// Limits and lifecycle rules for sandboxes.
@@ -94,6 +122,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             sandbox: SandboxConfig::default(),
             images: ImagesConfig::default(),
+            classroom: ClassroomConfig::default(),
         }
     }
 }
@@ -224,7 +253,7 @@ impl Config {
 }
 
 /// Sections whose keys may be set as `PATHSHALA_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 2] = ["sandbox", "images"];
+const SECTIONS: [&str; 3] = ["sandbox", "images", "classroom"];
 
 /// Merges `PATHSHALA_LISTEN=...`, `PATHSHALA_SANDBOX_MEMORY_MB=...` and so on into `table`.
 fn apply_env(table: &mut toml::Table, env: &BTreeMap<String, String>) {

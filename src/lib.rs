@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod check;
+pub mod classroom;
 pub mod cli;
 pub mod config;
 pub mod event;

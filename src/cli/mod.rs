@@ -1,6 +1,7 @@
 //! The command line: `pathshala serve`, `pathshala images build` and the lesson author's
 //! tools (`lessons.rs`).
 
+mod instructors;
 mod lessons;
 
 use std::net::SocketAddr;
@@ -52,6 +53,41 @@ enum Command {
         #[command(subcommand)]
         command: LessonsCommand,
     },
+    /// Instructors: the accounts that make classes and watch their students.
+    Instructors {
+        #[command(subcommand)]
+        command: InstructorsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InstructorsCommand {
+    /// Add an instructor; the password is asked for (or read from standard input).
+    Add {
+        name: String,
+        /// Read the password from standard input (one line), for scripts.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the instructors.
+    List,
+    /// Remove an instructor (their logins end at once).
+    Remove { name: String },
+    /// Change an instructor's password (their other logins end).
+    Passwd {
+        name: String,
+        /// Read the password from standard input (one line), for scripts.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn password_from(stdin: bool) -> instructors::PasswordFrom {
+    if stdin {
+        instructors::PasswordFrom::Stdin
+    } else {
+        instructors::PasswordFrom::Prompt
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,6 +215,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lessons {
             command: LessonsCommand::Render { path, seed },
         } => lessons::render(&path, seed),
+        Command::Instructors { command } => match command {
+            InstructorsCommand::Add {
+                name,
+                password_stdin,
+            } => instructors::add(&config, &name, password_from(password_stdin)).await,
+            InstructorsCommand::List => instructors::list(&config).await,
+            InstructorsCommand::Remove { name } => instructors::remove(&config, &name).await,
+            InstructorsCommand::Passwd {
+                name,
+                password_stdin,
+            } => instructors::passwd(&config, &name, password_from(password_stdin)).await,
+        },
         Command::Lessons {
             command: LessonsCommand::Schema,
         } => {

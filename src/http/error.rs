@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::classroom::ClassroomError;
 use crate::sandbox::SandboxError;
 use crate::session::SessionError;
 
@@ -16,6 +17,8 @@ const RETRY_AFTER_FULL_SECS: u32 = 30;
 pub enum ApiError {
     #[error(transparent)]
     Session(#[from] SessionError),
+    #[error(transparent)]
+    Classroom(#[from] ClassroomError),
     #[error("{0}")]
     BadRequest(String),
     #[error("no lesson named {0:?}")]
@@ -37,8 +40,22 @@ impl From<SandboxError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut retry_after = RETRY_AFTER_FULL_SECS;
         let (status, message) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::Classroom(e) => {
+                let status = classroom_status(e);
+                if let ClassroomError::Throttled { retry_after: wait } = e {
+                    retry_after = wait.as_secs().max(1) as u32;
+                }
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    tracing::error!("{self}");
+                    let safe = "the server could not do that; try again".to_string();
+                    (status, safe)
+                } else {
+                    (status, self.to_string())
+                }
+            }
             ApiError::Session(SessionError::NotALesson | SessionError::NoSuchStep { .. }) => {
                 (StatusCode::BAD_REQUEST, self.to_string())
             }
@@ -85,13 +102,28 @@ impl IntoResponse for ApiError {
             }
         };
         let mut response = (status, Json(json!({ "error": message }))).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(RETRY_AFTER_FULL_SECS),
-            );
+        if matches!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+        ) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
+    }
+}
+
+fn classroom_status(error: &ClassroomError) -> StatusCode {
+    match error {
+        ClassroomError::BadName | ClassroomError::WeakPassword => StatusCode::BAD_REQUEST,
+        ClassroomError::NameTaken(_) => StatusCode::CONFLICT,
+        ClassroomError::NoInstructor(_) => StatusCode::NOT_FOUND,
+        ClassroomError::WrongLogin | ClassroomError::NotLoggedIn => StatusCode::UNAUTHORIZED,
+        ClassroomError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ClassroomError::Hashing(_) | ClassroomError::Store(_) | ClassroomError::Interrupted(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP edge: the route table, shared state, and the only module that imports axum.
 
 mod assets;
+mod auth;
 mod error;
 mod guard;
 mod health;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub sandboxes: Sandboxes,
     pub sessions: Sessions,
+    /// Instructors, classes and students.
+    pub classroom: crate::classroom::Classroom,
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Becomes true when the server is stopping; open terminals close themselves.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -56,6 +59,9 @@ pub fn router(state: AppState) -> Router {
             get(assets::serve_asset).layer(tower_http::compression::CompressionLayer::new()),
         )
         .route("/healthz", get(health::show_health))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/me", get(auth::show_me))
         .route("/api/lessons", get(lessons::list_lessons))
         .route("/api/lessons/{id}", get(lessons::show_lesson))
         .route("/api/sessions/{id}/check", post(lessons::check_step))
@@ -89,6 +95,7 @@ pub fn state(
     config: Arc<Config>,
     sandboxes: Sandboxes,
     sessions: Sessions,
+    classroom: crate::classroom::Classroom,
     lessons: crate::lesson::SharedCatalog,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> AppState {
@@ -96,6 +103,7 @@ pub fn state(
         config,
         sandboxes,
         sessions,
+        classroom,
         templates: Arc::new(pages::templates()),
         stopping,
         connections: tokio::sync::watch::Sender::new(0),
@@ -113,7 +121,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut connections = state.connections.subscribe();
     let mut stopping = state.stopping.clone();
-    axum::serve(listener, router(state))
+    // Client addresses let logins and joins be limited per client.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await?;
     let goodbyes = async {

@@ -16,19 +16,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Owner {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Owner(read_cookie(&parts.headers)))
+        Ok(Owner(read_cookie(&parts.headers, OWNER_COOKIE)))
     }
 }
 
-fn read_cookie(headers: &HeaderMap) -> Option<OwnerToken> {
+/// The token in cookie `cookie`, if the request carries one of the generated shape.
+pub fn read_cookie<T: From<OwnerToken>>(headers: &HeaderMap, cookie: &str) -> Option<T> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == OWNER_COOKIE)
+        .find(|(name, _)| *name == cookie)
         .and_then(|(_, value)| OwnerToken::parse(value))
+        .map(T::from)
 }
 
 /// A `Set-Cookie` value for `token`: HttpOnly so page scripts cannot read it, SameSite=Lax so
@@ -53,7 +55,7 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_str(&format!("a=b; {OWNER_COOKIE}={}; c=d", token.as_str())).unwrap(),
         );
-        assert_eq!(read_cookie(&headers), Some(token));
+        assert_eq!(read_cookie(&headers, OWNER_COOKIE), Some(token));
     }
 
     #[test]
@@ -63,6 +65,6 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("pathshala_owner=../../x"),
         );
-        assert_eq!(read_cookie(&headers), None);
+        assert_eq!(read_cookie::<OwnerToken>(&headers, OWNER_COOKIE), None);
     }
 }

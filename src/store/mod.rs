@@ -1,12 +1,16 @@
 //! Persistence in an embedded SQLite file: the only module that speaks SQL.
 
+mod instructors;
+
+pub use instructors::StoredInstructor;
+
 use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     "CREATE TABLE sessions (
         id           TEXT PRIMARY KEY,
         owner_hash   TEXT NOT NULL,
@@ -32,6 +36,16 @@ const MIGRATIONS: [&str; 4] = [
         step_key   TEXT NOT NULL,
         passed_at  INTEGER NOT NULL,
         PRIMARY KEY (owner_hash, lesson_id, step_key)
+     ) STRICT;",
+    "CREATE TABLE instructors (
+        name          TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+     ) STRICT;
+     CREATE TABLE logins (
+        token_hash TEXT PRIMARY KEY,
+        instructor TEXT NOT NULL REFERENCES instructors (name) ON DELETE CASCADE,
+        expires_at INTEGER NOT NULL
      ) STRICT;",
 ];
 
@@ -101,13 +115,13 @@ impl Store {
             source,
         })?;
         let path = data_dir.join("pathshala.db");
-        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
+        let mut conn = Connection::open(&path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
         })?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "busy_timeout", 5000)?;
-        migrate(&conn)?;
+        migrate(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -227,11 +241,15 @@ fn row_to_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSession> {
     })
 }
 
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
+/// Brings the schema up to date, each migration in a transaction with its version number,
+/// so a crash mid-way leaves the database as it was before that migration.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let done: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, sql) in (0i64..).zip(MIGRATIONS).skip(done as usize) {
-        conn.execute_batch(sql)?;
-        conn.pragma_update(None, "user_version", i + 1)?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
     }
     Ok(())
 }

@@ -1,0 +1,109 @@
+//! Instructor logins (`POST /api/auth/login`, `POST /api/auth/logout`) and who the caller
+//! is (`GET /api/me`), with the login cookie and the extractor instructor routes use.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::ApiError;
+use super::owner::read_cookie;
+use crate::session::OwnerToken;
+
+/// Name of the cookie holding an instructor's login token.
+pub const LOGIN_COOKIE: &str = "pathshala_login";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    name: String,
+    password: String,
+}
+
+#[derive(Debug, Serialize)]
+struct LoggedIn {
+    name: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: LoginRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("expected {{\"name\", \"password\"}}: {e}")))?;
+    let login = state
+        .classroom
+        .login(client.ip(), &request.name, &request.password)
+        .await?;
+    let cookie = format!(
+        "{LOGIN_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        login.token.as_str(),
+        login.max_age.as_secs()
+    );
+    let mut response = Json(LoggedIn { name: login.name }).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("hex token"),
+    );
+    Ok(response)
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = read_cookie::<OwnerToken>(&headers, LOGIN_COOKIE) {
+        state.classroom.logout(&token).await?;
+    }
+    let expired = format!("{LOGIN_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&expired).expect("ascii"),
+    );
+    Ok(response)
+}
+
+/// Who is asking: `GET /api/me`.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    role: &'static str,
+    name: Option<String>,
+    class: Option<serde_json::Value>,
+}
+
+pub async fn show_me(instructor: MaybeInstructor) -> Result<Json<Me>, ApiError> {
+    Ok(Json(match instructor.0 {
+        Some(name) => Me {
+            role: "instructor",
+            name: Some(name),
+            class: None,
+        },
+        None => Me {
+            role: "guest",
+            name: None,
+            class: None,
+        },
+    }))
+}
+
+/// The logged-in instructor, if the request carries a valid login cookie.
+pub struct MaybeInstructor(pub Option<String>);
+
+impl FromRequestParts<AppState> for MaybeInstructor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(token) = read_cookie::<OwnerToken>(&parts.headers, LOGIN_COOKIE) else {
+            return Ok(Self(None));
+        };
+        Ok(Self(state.classroom.instructor(&token).await?))
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the classroom: instructors made with the `pathshala` command, their
+//! logins against the real server and a real SQLite file. Needs dockerd running (the server
+//! always connects to its engine).
+
+#[allow(dead_code)]
+#[path = "../sandbox/support.rs"]
+mod support;
+
+mod instructors;

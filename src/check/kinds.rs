@@ -8,15 +8,69 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextRule {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// A text, or a list of texts, that must all be there.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "one_or_many"
+    )]
+    #[schemars(with = "OneOrMany")]
     pub contains: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// A text, or a list of texts, none of which may be there.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "one_or_many"
+    )]
+    #[schemars(with = "OneOrMany")]
     pub not_contains: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals: Option<String>,
     /// A regular expression (Python syntax, multi-line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches: Option<String>,
+}
+
+/// One text or a list of them (for the schema; see [`one_or_many`]).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Reads `contains: "x"` as `contains: ["x"]`: a single text is the commonest case, and
+/// authors write it without brackets.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct Texts;
+    impl<'de> serde::de::Visitor<'de> for Texts {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a text or a list of texts")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<String>, E> {
+            Ok(vec![text.to_string()])
+        }
+        // `contains: 8080` means the text "8080".
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Vec<String>, E> {
+            Ok(vec![n.to_string()])
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Vec<String>, E> {
+            Ok(vec![n.to_string()])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Vec<String>, A::Error> {
+            let mut texts = Vec::new();
+            while let Some(text) = seq.next_element::<String>()? {
+                texts.push(text);
+            }
+            Ok(texts)
+        }
+    }
+    deserializer.deserialize_any(Texts)
 }
 
 /// A port number, or a template giving one (`"{{ app_port }}"`, per learner).

@@ -11,23 +11,54 @@ use crate::lesson::{self, Lesson, LessonError, render};
 use crate::sandbox::{self, Sandboxes, images};
 
 /// The instance name lesson CI's sandboxes carry; each run marks its own with its process id
-/// (as their server id), so a run sweeps what dead runs left without touching live ones.
+/// and start time (as their server id), so a run sweeps what dead runs left without
+/// touching live ones, whatever the binary is called.
 const TRIAL_INSTANCE: &str = "lesson-trials";
-/// What marks a run's sandboxes: this prefix and the process id.
+/// What marks a run's sandboxes: this prefix, the process id and its start time.
 const RUN_PREFIX: &str = "trial-run-";
 /// Kept sandboxes (`--keep`) are renamed with this prefix and the lesson's id; sweeps leave
 /// them alone, and the next kept sandbox of the same lesson replaces the old one.
 const KEPT_PREFIX: &str = "pathshala-kept-";
 
-/// One lesson folder, or every lesson folder under `path`.
+/// One lesson folder, or every lesson folder under `path`. A `lesson.yaml` given itself
+/// stands for its folder; a folder holding files but no folders is taken for one lesson
+/// (so a misnamed `lesson.yml` in it is named as the mistake).
 pub fn load(path: &Path) -> (Vec<Lesson>, Vec<LessonError>) {
-    if path.join(lesson::LESSON_FILE).is_file() {
-        match lesson::load(path) {
+    let problem = |message: String| {
+        let error = LessonError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message,
+        };
+        (Vec::new(), vec![error])
+    };
+    if !path.exists() {
+        return problem("no such folder".into());
+    }
+    let is_lesson_file = path.file_name().is_some_and(|n| n == lesson::LESSON_FILE);
+    let folder = match (path.is_file(), is_lesson_file, path.parent()) {
+        (true, true, Some(parent)) if parent.as_os_str().is_empty() => Path::new("."),
+        (true, true, Some(parent)) => parent,
+        (true, _, _) => {
+            return problem(format!(
+                "this is a file; give the lesson's folder (the one holding {}) or a folder \
+                 of lessons",
+                lesson::LESSON_FILE
+            ));
+        }
+        (false, _, _) => path,
+    };
+    let holds_folders = std::fs::read_dir(folder)
+        .map(|entries| entries.filter_map(Result::ok).any(|e| e.path().is_dir()))
+        .unwrap_or(false);
+    if folder.join(lesson::LESSON_FILE).exists() || !holds_folders {
+        match lesson::load(folder) {
             Ok(lesson) => (vec![lesson], Vec::new()),
             Err(errors) => (Vec::new(), errors),
         }
     } else {
-        lesson::load_all(path)
+        lesson::load_all(folder)
     }
 }
 
@@ -103,7 +134,10 @@ pub async fn test(
     )
     .await?;
     sweep_dead_runs(&sandboxes).await;
-    let sandboxes = sandboxes.for_server(format!("{RUN_PREFIX}{}", std::process::id()));
+    let sandboxes = sandboxes.for_server(run_id(std::process::id()).unwrap_or_else(|| {
+        // Without /proc the start time is unknown; the pid alone still marks the run.
+        format!("{RUN_PREFIX}{}-0", std::process::id())
+    }));
     let mut cleanup = Cleanup::new(sandboxes.clone());
     let trials = spawn_trials(&sandboxes, lessons, &config.sandbox.shell_user, &request);
     let aborts: Vec<_> = trials.iter().map(|(_, t)| t.abort_handle()).collect();
@@ -207,10 +241,13 @@ async fn keep(sandboxes: &Sandboxes, container: &str, lesson: &str) -> Option<St
 fn print_report(report: &LessonReport) {
     let verdict = if report.passed() { "PASS" } else { "FAIL" };
     let took: Duration = report.steps.iter().map(|s| s.took).sum::<Duration>() + report.setup_took;
+    let steps = match report.steps.len() {
+        1 => "1 step".to_string(),
+        n => format!("{n} steps"),
+    };
     println!(
-        "{verdict} {} ({} steps, {:.1} s)",
+        "{verdict} {} ({steps}, {:.1} s)",
         report.id,
-        report.steps.len(),
         took.as_secs_f64()
     );
     println!(
@@ -225,7 +262,13 @@ fn print_report(report: &LessonReport) {
             .collect();
         println!("  values: {}", values.join(" "));
     }
-    println!("  setup: {:.1} s", report.setup_took.as_secs_f64());
+    let setup_failed = report.steps.is_empty() && report.aborted.is_some();
+    let setup = if setup_failed {
+        "setup (stopped)"
+    } else {
+        "setup"
+    };
+    println!("  {setup}: {:.1} s", report.setup_took.as_secs_f64());
     if let Some(reason) = &report.aborted {
         println!("  stopped: {reason}");
     }
@@ -305,25 +348,41 @@ async fn sweep_dead_runs(sandboxes: &Sandboxes) {
         return;
     };
     for sandbox in found {
-        let Some(pid) = sandbox
+        let Some(run) = sandbox
             .server_id
             .as_deref()
-            .and_then(|s| s.strip_prefix(RUN_PREFIX))
-            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|s| s.starts_with(RUN_PREFIX))
         else {
             continue;
         };
-        if !sandbox.name.starts_with(KEPT_PREFIX) && !run_alive(pid) {
-            eprintln!("removing a sandbox left by an earlier lesson test run (process {pid})");
+        if !sandbox.name.starts_with(KEPT_PREFIX) && !run_alive(run) {
+            eprintln!("removing a sandbox left by an earlier lesson test run ({run})");
             let _ = sandboxes.remove(&sandbox.container_id).await;
         }
     }
 }
 
-/// Whether process `pid` is a running `pathshala` (a reused pid of another program is not).
-fn run_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .is_ok_and(|comm| comm.trim() == env!("CARGO_PKG_NAME"))
+/// The id of the run in process `pid`: the pid and the process's start time, which
+/// together name one process (a pid can be reused, a pid with its start time cannot).
+fn run_id(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces and parentheses): the start
+    // time is the 22nd field of the line, the 20th after the name.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let started = after_name.split_whitespace().nth(19)?;
+    Some(format!("{RUN_PREFIX}{pid}-{started}"))
+}
+
+/// Whether the run named `run` is still going: its process exists and started when it did.
+fn run_alive(run: &str) -> bool {
+    let Some(pid) = run
+        .strip_prefix(RUN_PREFIX)
+        .and_then(|rest| rest.split('-').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    run_id(pid).is_some_and(|now| now == run)
 }
 
 /// `pathshala lessons render`: the lesson's text with one learner's values, no sandbox.

@@ -23,15 +23,33 @@ pub(super) struct Problems<'a> {
     pub draws: Vec<Values>,
     /// Regular expressions to compile: where, what, the pattern.
     pub patterns: Vec<(Location, String, String)>,
+    /// Whether templates are rendered with the draws: not when a var is broken (its uses
+    /// would only report that again, as strange values elsewhere).
+    pub render: bool,
 }
 
 impl Problems<'_> {
     pub fn at(&mut self, location: &Location, message: impl Into<String>) {
+        self.at_place(location.line(), location.column(), message.into());
+    }
+
+    /// At line `line` (from 1) of a text whose value starts at `start`: the text's own lines
+    /// follow the file's (a block scalar's content starts at `start`).
+    pub fn at_text_line(&mut self, start: &Location, line: Option<usize>, message: String) {
+        match line {
+            Some(n) if n > 1 && start.line() > 0 => {
+                self.at_place(start.line() + n as u64 - 1, start.column(), message)
+            }
+            _ => self.at(start, message),
+        }
+    }
+
+    fn at_place(&mut self, line: u64, column: u64, message: String) {
         let error = LessonError {
             file: self.file.to_path_buf(),
-            line: location.line(),
-            column: location.column(),
-            message: message.into(),
+            line,
+            column,
+            message,
         };
         // The same problem found in several draws is reported once.
         if !self.found.contains(&error) {
@@ -54,6 +72,7 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
         known: Vec::new(),
         draws: Vec::new(),
         patterns: Vec::new(),
+        render: true,
     };
     let top = Location::UNKNOWN;
     let level = Level::parse(&raw.level.value);
@@ -67,31 +86,18 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
             ),
         );
     }
-    text_field(
-        &mut problems,
-        &top,
-        "the title",
-        &raw.title,
-        limits::MAX_TITLE_CHARS,
-    );
-    text_field(
-        &mut problems,
-        &top,
-        "the summary",
-        &raw.summary,
-        limits::MAX_SUMMARY_CHARS,
-    );
-    text_field(
-        &mut problems,
-        &top,
-        "the track",
-        &raw.track,
-        limits::MAX_TITLE_CHARS,
-    );
-    let minutes = raw.minutes.0.unwrap_or(1);
+    let texts = [
+        (&raw.title, "the title", limits::MAX_TITLE_CHARS),
+        (&raw.summary, "the summary", limits::MAX_SUMMARY_CHARS),
+        (&raw.track, "the track", limits::MAX_TITLE_CHARS),
+    ];
+    for (text, what, max) in texts {
+        text_field(&mut problems, &text.referenced, what, &text.value, max);
+    }
+    let minutes = raw.minutes.value.0.unwrap_or(1);
     if !(1..=limits::MAX_MINUTES).contains(&minutes) {
         problems.at(
-            &top,
+            &raw.minutes.referenced,
             format!(
                 "minutes must be from 1 to {}, not {minutes}",
                 limits::MAX_MINUTES
@@ -138,9 +144,9 @@ pub fn parse(id: &str, dir: &Path, file: &Path, text: &str) -> Result<Lesson, Ve
     Ok(Lesson {
         id: id.to_string(),
         dir: dir.to_path_buf(),
-        title: raw.title,
-        summary: raw.summary,
-        track: raw.track,
+        title: raw.title.value,
+        summary: raw.summary.value,
+        track: raw.track.value,
         level: level.unwrap_or(Level::Beginner),
         minutes,
         order: raw.order,
@@ -194,13 +200,18 @@ fn convert_vars(
         // Known even when broken, so that its uses are not reported too.
         let known = name.clone();
         let at = var.referenced;
-        let Some(value) = var.value.0 else {
-            problems.known.push(known);
-            continue; // its shape error is reported
-        };
-        if let Some(converted) = convert_var(problems, name, at, value) {
-            vars.push(converted);
-            places.push(at);
+        let converted = var
+            .value
+            .0
+            .and_then(|value| convert_var(problems, name, at, value));
+        match converted {
+            Some(converted) => {
+                vars.push(converted);
+                places.push(at);
+            }
+            // Its problem is reported; without its values, rendering would only report
+            // strange values elsewhere.
+            None => problems.render = false,
         }
         problems.known.push(known);
     }
@@ -208,6 +219,7 @@ fn convert_vars(
     for (index, why) in failures {
         let message = format!("var `{}` cannot be made: {why}", vars[index].0);
         problems.at(&places[index], message);
+        problems.render = false;
     }
     problems.draws = draws;
     vars
@@ -305,10 +317,6 @@ pub(super) fn check_template(problems: &mut Problems, at: &Location, what: &str,
     let parsed = match env.template_from_str(template) {
         Ok(parsed) => parsed,
         Err(e) => {
-            let line = e
-                .line()
-                .map(|l| format!(" (line {l} of the text)"))
-                .unwrap_or_default();
             // Shell's `${#var}` (a length) reads as the start of a template comment.
             let advice = if template.contains("{#") {
                 "; `{#` starts a template comment: for shell's ${#var} write \
@@ -316,13 +324,11 @@ pub(super) fn check_template(problems: &mut Problems, at: &Location, what: &str,
             } else {
                 ""
             };
-            problems.at(
-                at,
-                format!(
-                    "{what} is not a valid template{line}: {}{advice}",
-                    e.detail().unwrap_or("syntax error")
-                ),
+            let message = format!(
+                "{what} is not a valid template: {}{advice}",
+                e.detail().unwrap_or("syntax error")
             );
+            problems.at_text_line(at, e.line(), message);
             return;
         }
     };
@@ -338,17 +344,18 @@ pub(super) fn check_template(problems: &mut Problems, at: &Location, what: &str,
         let hint = did_you_mean(name, &known)
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_else(|| " (vars are known below the line that defines them)".to_string());
-        found.push(format!(
-            "{what} uses `{{{{ {name} }}}}`, but no var `{name}` is defined{hint}"
-        ));
+        let message =
+            format!("{what} uses `{{{{ {name} }}}}`, but no var `{name}` is defined{hint}");
+        found.push((line_of(template, name), message));
     }
     if let Some(statement) = template::refused_statement(template) {
-        found.push(format!(
+        let message = format!(
             "{what} uses `{{% {statement} %}}`; lesson texts may use only {{{{ ... }}}}, \
              if, for and raw"
-        ));
+        );
+        found.push((line_of(template, &statement), message));
     }
-    if found.is_empty() {
+    if found.is_empty() && problems.render {
         let mut draws = problems.draws.clone();
         if draws.is_empty() {
             draws.push(Values::new());
@@ -358,17 +365,23 @@ pub(super) fn check_template(problems: &mut Problems, at: &Location, what: &str,
                 values.entry(key.into()).or_insert_with(|| key.into());
             }
             if let Err(e) = template::render(template, &values, limits::MAX_RENDERED_CHARS) {
-                found.push(format!(
-                    "{what} cannot be rendered: {}",
-                    samples::describe(&e)
-                ));
+                let message = format!("{what} cannot be rendered: {}", samples::describe(&e));
+                found.push((e.line(), message));
                 break;
             }
         }
     }
-    for message in found {
-        problems.at(at, message);
+    for (line, message) in found {
+        problems.at_text_line(at, line, message);
     }
+}
+
+/// The line (from 1) of `template` where `word` first appears inside a tag.
+fn line_of(template: &str, word: &str) -> Option<usize> {
+    template
+        .lines()
+        .position(|line| line.contains(word) && (line.contains("{{") || line.contains("{%")))
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]

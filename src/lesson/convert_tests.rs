@@ -92,7 +92,7 @@ fn every_semantic_problem_is_reported_not_just_the_first() {
     assert!(
         found
             .iter()
-            .any(|e| e.contains("a hint of step") && e.contains("not a valid template")),
+            .any(|e| e.contains(":12:13: hint 1 of step") && e.contains("not a valid template")),
         "{found:?}"
     );
     assert!(
@@ -154,7 +154,7 @@ fn setup_and_solutions_are_checked_as_templates() {
     assert!(
         found
             .iter()
-            .any(|e| e.contains(":11:5: the solution of step")),
+            .any(|e| e.contains(":14:15: the solution of step")),
         "{found:?}"
     );
 }
@@ -218,6 +218,55 @@ fn every_shape_error_is_reported_in_one_run_with_the_other_problems() {
     );
     assert!(
         found[3].contains("unknown key `mdoe`; did you mean `mode`?"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_broken_var_is_reported_once_not_again_where_it_is_used() {
+    let text = GOOD.replace(
+        "{ random_port: [8000, 8999] }",
+        "{ random_prot: [8000, 8999] }",
+    );
+    let found = errors(&text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains(":7:11: unknown key `random_prot`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_template_problem_points_at_its_own_line_and_names_which_hint() {
+    let text = GOOD
+        .replace(
+            "hints: [Use mkdir.]",
+            "hints:\n      - Use mkdir.\n      - \"Then {{ prot }}.\"",
+        )
+        .replace(
+            "body: Make `~/projects` for port {{ port }}.",
+            "body: |\n      Make `~/projects`\n      for port {{ port | shout }}.",
+        );
+    let found = errors(&text);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains(
+            ":13:7: the body of step \"Make a folder\" cannot be rendered: filter shout is unknown"
+        ),
+        "{found:?}"
+    );
+    assert!(
+        found[1].contains(":16:9: hint 2 of step \"Make a folder\" uses `{{ prot }}`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn broken_yaml_is_reported_once_in_plain_words() {
+    let found = errors(&GOOD.replace("    solution: mkdir", "\tsolution: mkdir"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("a tab is used for indentation here; YAML needs spaces"),
         "{found:?}"
     );
 }

@@ -49,8 +49,8 @@ pub fn validate(check: &Check) -> Findings {
                 && !is_octal_mode(mode)
             {
                 found.problem(format!(
-                    "file.mode {mode:?} is not an octal mode; write it as digits in quotes, \
-                     like \"0644\" or \"0750\" (not rwxr-x---)"
+                    "file.mode {mode:?} is not an octal mode; write it in octal digits, like \
+                     0644 or 0750 (not rwxr-x---)"
                 ));
             }
             if let Some(rule) = &c.content {

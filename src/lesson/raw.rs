@@ -19,18 +19,18 @@ use crate::check::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct RawLesson {
-    #[schemars(length(min = 1, max = 120))]
-    pub title: String,
-    #[schemars(length(min = 1, max = 600))]
-    pub summary: String,
-    #[schemars(length(min = 1, max = 120))]
-    pub track: String,
+    #[schemars(with = "String", length(min = 1, max = 120))]
+    pub title: Spanned<String>,
+    #[schemars(with = "String", length(min = 1, max = 600))]
+    pub summary: Spanned<String>,
+    #[schemars(with = "String", length(min = 1, max = 120))]
+    pub track: Spanned<String>,
     /// beginner, intermediate or advanced.
     #[schemars(with = "Level")]
     pub level: Spanned<String>,
     /// How long the lesson takes, in minutes (1-600).
     #[schemars(with = "u32", range(min = 1, max = 600))]
-    pub minutes: Tolerant<u32>,
+    pub minutes: Spanned<Tolerant<u32>>,
     /// Position in its track: the catalog lists a track's lessons by it (then by folder
     /// name), and tracks by their first lesson. Lessons without one come last.
     #[serde(default)]
@@ -76,17 +76,19 @@ pub struct RawStep {
     /// by default its title made into one. Set it to keep progress when retitling a step.
     #[serde(default)]
     pub id: Option<String>,
-    #[schemars(length(min = 1, max = 120))]
-    pub title: String,
-    #[schemars(length(min = 1, max = 30000))]
-    pub body: String,
+    #[schemars(with = "String", length(min = 1, max = 120))]
+    pub title: Spanned<String>,
+    #[schemars(with = "String", length(min = 1, max = 30000))]
+    pub body: Spanned<String>,
     #[serde(default)]
     pub watch: bool,
     #[serde(default)]
-    pub hints: Vec<String>,
+    #[schemars(with = "Vec<String>", length(max = 10))]
+    pub hints: Vec<Spanned<String>>,
     /// The commands that complete the step, as the learner would type them; lesson CI
     /// runs them (required: a step that cannot be proven cannot be trusted).
-    pub solution: String,
+    #[schemars(with = "String")]
+    pub solution: Spanned<String>,
     #[serde(default)]
     pub preview: Vec<PortNumber>,
     #[schemars(with = "Vec<RawCheck>", length(min = 1, max = 30))]

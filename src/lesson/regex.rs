@@ -72,13 +72,18 @@ pub(super) fn report(problems: &mut Problems) {
     match compile_all(&patterns) {
         Ok(answers) => {
             let places = std::mem::take(&mut problems.patterns);
+            let mut reported: Vec<(Location, String)> = Vec::new();
             for ((at, what, pattern), answer) in places.into_iter().zip(answers) {
-                if let Some(why) = answer {
-                    problems.at(
-                        &at,
-                        format!("{what} {pattern:?} is not a valid regular expression: {why}"),
-                    );
+                // One report per field, whichever draw of the vars broke it.
+                let Some(why) = answer else { continue };
+                if reported.contains(&(at, what.clone())) {
+                    continue;
                 }
+                problems.at(
+                    &at,
+                    format!("{what} /{pattern}/ is not a valid regular expression: {why}"),
+                );
+                reported.push((at, what));
             }
         }
         Err(why) => problems.at(&Location::UNKNOWN, why),

@@ -107,6 +107,13 @@ pub fn as_markdown(lesson: &Lesson, values: &Values, seed: u64) -> String {
         for (n, hint) in (1..).zip(&step.hints) {
             let _ = write!(out, "\n> Hint {n}: {}\n", render(hint, values).trim_end());
         }
+        for port in &step.preview {
+            let port = match port {
+                crate::check::PortNumber::Number(n) => n.to_string(),
+                crate::check::PortNumber::Template(t) => render(t, values),
+            };
+            let _ = writeln!(out, "\nPreview: port {port}");
+        }
         let _ = writeln!(out, "\nChecks:");
         for check in render_checks(&step.checks, values) {
             let guard = if check.guard { " (guard)" } else { "" };

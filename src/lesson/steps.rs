@@ -52,26 +52,30 @@ pub(super) fn convert_all(
 }
 
 fn convert_step(problems: &mut Problems, at: Location, raw: RawStep) -> Step {
-    let what = |part: &str| format!("{part} of step {:?}", raw.title);
-    text_field(
-        problems,
-        &at,
-        "a step's title",
-        &raw.title,
-        limits::MAX_TITLE_CHARS,
-    );
-    check_template(problems, &at, &what("the title"), &raw.title);
-    text_field(
-        problems,
-        &at,
-        &what("the body"),
-        &raw.body,
-        limits::MAX_TEXT_CHARS,
-    );
-    check_template(problems, &at, &what("the body"), &raw.body);
+    let title_text = raw.title.value.clone();
+    let what = |part: &str| format!("{part} of step {title_text:?}");
+    let texts = [
+        (&raw.title, "a step's title", limits::MAX_TITLE_CHARS),
+        (&raw.body, "the body", limits::MAX_TEXT_CHARS),
+        (&raw.solution, "the solution", limits::MAX_TEXT_CHARS),
+    ];
+    for (text, part, max) in texts {
+        let named = if part == "a step's title" {
+            part.to_string()
+        } else {
+            what(part)
+        };
+        text_field(problems, &text.referenced, &named, &text.value, max);
+        check_template(
+            problems,
+            &text.referenced,
+            &what(part.trim_start_matches("a step's ")),
+            &text.value,
+        );
+    }
     if raw.hints.len() > limits::MAX_HINTS {
         problems.at(
-            &at,
+            &raw.hints[limits::MAX_HINTS].referenced,
             format!(
                 "{} has more than {} hints",
                 what("the hints"),
@@ -79,23 +83,28 @@ fn convert_step(problems: &mut Problems, at: Location, raw: RawStep) -> Step {
             ),
         );
     }
-    for hint in &raw.hints {
-        text_field(problems, &at, &what("a hint"), hint, limits::MAX_TEXT_CHARS);
-        check_template(problems, &at, &what("a hint"), hint);
+    for (number, hint) in (1..).zip(&raw.hints) {
+        let part = what(&format!("hint {number}"));
+        text_field(
+            problems,
+            &hint.referenced,
+            &part,
+            &hint.value,
+            limits::MAX_TEXT_CHARS,
+        );
+        check_template(problems, &hint.referenced, &part, &hint.value);
     }
-    text_field(
-        problems,
-        &at,
-        &what("the solution"),
-        &raw.solution,
-        limits::MAX_TEXT_CHARS,
-    );
-    check_template(problems, &at, &what("the solution"), &raw.solution);
     for port in &raw.preview {
         if let crate::check::PortNumber::Template(text) = port {
             check_template(problems, &at, &what("a preview port"), text);
         }
-        for values in problems.draws.clone() {
+        let templated = matches!(port, crate::check::PortNumber::Template(_));
+        let draws = match (problems.render, templated) {
+            (true, _) => problems.draws.clone(),
+            (false, false) => vec![Default::default()],
+            (false, true) => Vec::new(),
+        };
+        for values in draws {
             let rendered = match port {
                 crate::check::PortNumber::Template(t) => {
                     crate::check::PortNumber::Template(render::render(t, &values))
@@ -129,25 +138,25 @@ fn convert_step(problems: &mut Problems, at: Location, raw: RawStep) -> Step {
             }
             id.clone()
         }
-        None => slug(&raw.title),
+        None => slug(&raw.title.value),
     };
-    if raw.id.is_none() && key.is_empty() && !raw.title.trim().is_empty() {
+    if raw.id.is_none() && key.is_empty() && !raw.title.value.trim().is_empty() {
         problems.at(
             &at,
             format!(
                 "step {:?} needs an `id` (its title has no letters or digits to make one from)",
-                raw.title
+                raw.title.value
             ),
         );
     }
-    let checks = convert_checks(problems, &at, &raw.title, raw.checks);
+    let checks = convert_checks(problems, &at, &raw.title.value, raw.checks);
     Step {
         key,
-        title: raw.title,
-        body: raw.body,
+        title: raw.title.value,
+        body: raw.body.value,
         watch: raw.watch,
-        hints: raw.hints,
-        solution: Some(raw.solution),
+        hints: raw.hints.into_iter().map(|h| h.value).collect(),
+        solution: Some(raw.solution.value),
         preview: raw.preview,
         checks,
     }
@@ -286,14 +295,20 @@ fn check_fields(problems: &mut Problems, at: &Location, spec: &CheckSpec) {
     let json = serde_json::to_value(&spec.check).unwrap_or_default();
     let mut texts = Vec::new();
     collect_strings(&json, &mut texts);
+    let templated = texts.iter().any(|t| t.contains("{{") || t.contains("{%"));
     let before = problems.found.len();
     for text in texts {
         check_template(problems, at, &what, text);
     }
-    if problems.found.len() > before {
-        return; // rendering would only repeat the template's problem
-    }
-    for values in problems.draws.clone() {
+    let draws = match (problems.render, templated) {
+        // Rendering would only repeat the template's problem.
+        _ if problems.found.len() > before => return,
+        (true, _) => problems.draws.clone(),
+        (false, false) => vec![Default::default()],
+        // A broken var: its values are unknown, so its uses cannot be judged.
+        (false, true) => return,
+    };
+    for values in draws {
         let rendered = render::render_checks(std::slice::from_ref(spec), &values);
         let Some(rendered) = rendered.into_iter().next() else {
             continue;

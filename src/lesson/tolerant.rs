@@ -106,6 +106,11 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<serde_saphyr::E
         });
         match (read, failed) {
             (Ok(value), _) => return (Some(value), errors),
+            // The same error again: the YAML itself is broken there, and skipping values
+            // cannot get past it.
+            (Err(e), _) if errors.iter().any(|seen| seen.to_string() == e.to_string()) => {
+                return (None, errors);
+            }
             (Err(e), Some(path))
                 if errors.len() < MAX_SHAPE_ERRORS && skip.insert(path.clone()) =>
             {

@@ -110,10 +110,9 @@ async fn steps(
     report: &mut LessonReport,
 ) -> Result<(), String> {
     let started = Instant::now();
-    run::prepare(sandboxes, container, lesson, &report.values)
-        .await
-        .map_err(|e| e.to_string())?;
+    let prepared = run::prepare(sandboxes, container, lesson, &report.values).await;
     report.setup_took = started.elapsed();
+    prepared.map_err(|e| e.to_string())?;
     for (index, step) in lesson.steps.iter().enumerate() {
         let number = index + 1;
         if options.step.is_some_and(|only| number < only) {

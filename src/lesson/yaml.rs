@@ -61,6 +61,12 @@ fn message(error: &serde_saphyr::Error) -> String {
         E::SerdeInvalidLength { len, expected, .. } => {
             format!("found {len} item(s), but expected {}", kind(expected))
         }
+        E::Unexpected {
+            expected: "string scalar",
+            ..
+        } => "expected text here; text holding `: `, or starting with `{`, `[`, `*`, `&`, `!` \
+              or `- `, must be put in quotes"
+            .into(),
         E::Unexpected { expected, .. } => format!("expected {} here", kind(expected)),
         E::MultipleDocuments { .. } => "the file holds more than one YAML document (a `---` \
              line in the middle); a lesson is one document"
@@ -71,8 +77,29 @@ fn message(error: &serde_saphyr::Error) -> String {
         | E::AliasReplayStackDepthExceeded { .. } => {
             "the YAML is too large or its aliases (`*name`) expand too far".into()
         }
-        other => strip_location(&other.to_string()),
+        other => syntax(&strip_location(&other.to_string())),
     }
+}
+
+/// The YAML parser's own words for broken syntax, said for authors.
+fn syntax(message: &str) -> String {
+    if message.contains("tabs disallowed") || message.contains("found a tab") {
+        return "a tab is used for indentation here; YAML needs spaces (set the editor to \
+                insert spaces for tabs)"
+            .into();
+    }
+    if message.contains("mapping values are not allowed") {
+        return "a `key: value` cannot start here: either the indentation does not line up \
+                with the lines above (the keys of one mapping, and the `- ` items of one \
+                list, start in the same column), or a text holds `: ` and needs quotes"
+            .into();
+    }
+    if message.contains("did not find expected") {
+        return "the indentation here does not line up: the keys of one mapping, and the `- ` \
+                items of one list, start in the same column (with spaces)"
+            .into();
+    }
+    message.to_string()
 }
 
 /// The parser appends " at line L, column C"; the place is printed first instead.
@@ -87,7 +114,7 @@ fn strip_location(message: &str) -> String {
 fn kind(expected: &str) -> String {
     let words = match expected {
         "u8" => "a whole number from 0 to 255",
-        "u16" => "a whole number from 0 to 65535",
+        "u16" => "a whole number",
         "u32" | "u64" | "usize" => "a whole number (digits only)",
         "i32" | "i64" | "isize" => "a whole number",
         "bool" | "boolean" | "a boolean" => "true or false",

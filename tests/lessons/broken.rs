@@ -38,7 +38,7 @@ const CORPUS: [(&str, &str); 23] = [
         "two steps are titled \"Write the settings\"",
     ),
     (
-        "empty-body/lesson.yaml:11:5:",
+        "empty-body/lesson.yaml:12:11:",
         "the body of step \"Write the settings\" is empty",
     ),
     ("files-dotdot/lesson.yaml:11:27:", "must not contain `..`"),
@@ -67,11 +67,11 @@ const CORPUS: [(&str, &str); 23] = [
         "is \"web\", not a port number",
     ),
     (
-        "render-error/lesson.yaml:11:5:",
+        "render-error/lesson.yaml:13:7:",
         "cannot be rendered: tried to use + operator",
     ),
     (
-        "set-statement/lesson.yaml:11:5:",
+        "set-statement/lesson.yaml:13:7:",
         "uses `{% set %}`; lesson texts may use only",
     ),
     (
@@ -87,7 +87,7 @@ const CORPUS: [(&str, &str); 23] = [
         "a tls check needs `host`",
     ),
     (
-        "unknown-filter/lesson.yaml:11:5:",
+        "unknown-filter/lesson.yaml:13:7:",
         "cannot be rendered: filter shout is unknown",
     ),
     (

@@ -14,17 +14,24 @@ const PATIENCE: Duration = Duration::from_secs(60);
 async fn run_containers(docker: &Docker, pid: u32) -> Vec<String> {
     let filters = std::collections::HashMap::from([(
         "label".to_string(),
-        vec![format!("pathshala.server=trial-run-{pid}")],
+        vec!["pathshala.instance=lesson-trials".to_string()],
     )]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&filters)
         .build();
+    let run = format!("trial-run-{pid}-");
     docker
         .list_containers(Some(options))
         .await
         .unwrap()
         .into_iter()
+        .filter(|c| {
+            c.labels
+                .as_ref()
+                .and_then(|l| l.get("pathshala.server"))
+                .is_some_and(|s| s.starts_with(&run))
+        })
         .filter_map(|c| c.id)
         .collect()
 }

@@ -126,7 +126,7 @@ fn one_step_can_be_tried_alone_with_a_repeatable_draw() {
     ];
     let (ok, first, stderr) = pathshala(&args);
     assert!(ok, "{first}{stderr}");
-    assert!(first.contains("PASS first-steps (1 steps"), "{first}");
+    assert!(first.contains("PASS first-steps (1 step,"), "{first}");
     assert!(
         first.contains("ok   2. Write the app's settings"),
         "{first}"

@@ -39,7 +39,11 @@ impl Application {
         )
         .await?
         .for_server(store.server_id()?);
-        let classroom = crate::classroom::Classroom::new(store.clone(), config.classroom.clone());
+        let classroom = crate::classroom::Classroom::open(
+            store.clone(),
+            config.classroom.clone(),
+            &config.data_dir,
+        )?;
         let sessions =
             Sessions::start(sandboxes.clone(), store, crate::event::Events::default()).await?;
         let listener = TcpListener::bind(config.listen)

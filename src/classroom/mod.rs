@@ -3,6 +3,8 @@
 //! workers; passwords are hashed there too (`password.rs`); failed logins are throttled per
 //! client address (`throttle.rs`).
 
+mod classes;
+pub mod code;
 mod password;
 mod throttle;
 
@@ -10,6 +12,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use classes::{ClassView, Joined, NewClass, RosterEntry};
 pub use password::MIN_PASSWORD_CHARS;
 use throttle::{Throttle, Verdict};
 
@@ -36,6 +39,23 @@ pub enum ClassroomError {
     #[error("log in as an instructor first")]
     NotLoggedIn,
     #[error("{0}")]
+    Invalid(String),
+    #[error("no such class")]
+    NoClass,
+    #[error("this class is not yours")]
+    NotYourClass,
+    #[error("no open class has that code; check it with your instructor")]
+    NoSuchCode,
+    #[error("that recovery code does not belong to a student of this class")]
+    NoSuchStudent,
+    #[error("this class is full; ask your instructor")]
+    ClassFull,
+    #[error("cannot read or write the join-code key {path}: {source}")]
+    Key {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
     Hashing(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -51,6 +71,8 @@ pub struct Classroom {
 
 struct Inner {
     store: Arc<Store>,
+    /// The secret join codes are derived from (see `code.rs`).
+    code_key: Vec<u8>,
     limits: ClassroomConfig,
     throttle: Mutex<Throttle>,
 }
@@ -63,14 +85,22 @@ pub struct Login {
 }
 
 impl Classroom {
-    pub fn new(store: Arc<Store>, limits: ClassroomConfig) -> Self {
-        Self {
+    /// The classroom of the database `store` in `data_dir`, whose join-code key is kept in
+    /// `data_dir/join-codes.key` (made on first use, readable by this user only).
+    pub fn open(
+        store: Arc<Store>,
+        limits: ClassroomConfig,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, ClassroomError> {
+        let code_key = code_key(&data_dir.join(CODE_KEY_FILE))?;
+        Ok(Self {
             inner: Arc::new(Inner {
                 throttle: Mutex::new(Throttle::new(limits.clone())),
                 store,
+                code_key,
                 limits,
             }),
-        }
+        })
     }
 
     /// Runs a store call on a blocking thread.
@@ -181,6 +211,40 @@ impl Classroom {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The file beside the database that holds the join-code key.
+const CODE_KEY_FILE: &str = "join-codes.key";
+
+/// Reads the join-code key, making a random one (mode 0600) if there is none.
+fn code_key(path: &std::path::Path) -> Result<Vec<u8>, ClassroomError> {
+    let failed = |source| ClassroomError::Key {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read(path) {
+        Ok(key) if key.len() >= 32 => return Ok(key),
+        Ok(_) => {
+            return Err(failed(std::io::Error::other(
+                "the key is too short; delete the file to make a new one (every join code changes)",
+            )));
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(e)),
+        Err(_) => {}
+    }
+    let key: Vec<u8> = (0..2)
+        .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+        .collect();
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(failed)?;
+    file.write_all(&key).map_err(failed)?;
+    Ok(key)
 }
 
 fn valid_name(name: &str) -> Result<String, ClassroomError> {

@@ -17,7 +17,11 @@ pub enum PasswordFrom {
 
 fn classroom(config: &Config) -> anyhow::Result<Classroom> {
     let store = std::sync::Arc::new(Store::open(&config.data_dir)?);
-    Ok(Classroom::new(store, config.classroom.clone()))
+    Ok(Classroom::open(
+        store,
+        config.classroom.clone(),
+        &config.data_dir,
+    )?)
 }
 
 fn read_password(from: PasswordFrom, name: &str) -> anyhow::Result<String> {

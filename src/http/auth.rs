@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::ApiError;
-use super::owner::read_cookie;
+use super::owner::{Owner, read_cookie};
 use crate::session::OwnerToken;
 
 /// Name of the cookie holding an instructor's login token.
@@ -79,12 +79,27 @@ pub struct Me {
     class: Option<serde_json::Value>,
 }
 
-pub async fn show_me(instructor: MaybeInstructor) -> Result<Json<Me>, ApiError> {
-    Ok(Json(match instructor.0 {
-        Some(name) => Me {
+pub async fn show_me(
+    State(state): State<AppState>,
+    instructor: MaybeInstructor,
+    Owner(owner): Owner,
+) -> Result<Json<Me>, ApiError> {
+    if let Some(name) = instructor.0 {
+        return Ok(Json(Me {
             role: "instructor",
             name: Some(name),
             class: None,
+        }));
+    }
+    let student = match &owner {
+        Some(owner) => state.classroom.student_of(owner).await?,
+        None => None,
+    };
+    Ok(Json(match student {
+        Some((student, class)) => Me {
+            role: "student",
+            name: Some(student.name),
+            class: Some(serde_json::json!({"id": class.id, "name": class.name})),
         },
         None => Me {
             role: "guest",
@@ -105,5 +120,21 @@ impl FromRequestParts<AppState> for MaybeInstructor {
             return Ok(Self(None));
         };
         Ok(Self(state.classroom.instructor(&token).await?))
+    }
+}
+
+/// A logged-in instructor: routes that take one answer 401 without a login.
+pub struct Instructor(pub String);
+
+impl FromRequestParts<AppState> for Instructor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match MaybeInstructor::from_request_parts(parts, state).await?.0 {
+            Some(name) => Ok(Self(name)),
+            None => Err(ApiError::Classroom(
+                crate::classroom::ClassroomError::NotLoggedIn,
+            )),
+        }
     }
 }

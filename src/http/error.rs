@@ -118,12 +118,19 @@ fn classroom_status(error: &ClassroomError) -> StatusCode {
     match error {
         ClassroomError::BadName | ClassroomError::WeakPassword => StatusCode::BAD_REQUEST,
         ClassroomError::NameTaken(_) => StatusCode::CONFLICT,
-        ClassroomError::NoInstructor(_) => StatusCode::NOT_FOUND,
+        ClassroomError::NoInstructor(_)
+        | ClassroomError::NoClass
+        | ClassroomError::NoSuchCode
+        | ClassroomError::NoSuchStudent => StatusCode::NOT_FOUND,
+        ClassroomError::Invalid(_) => StatusCode::BAD_REQUEST,
+        ClassroomError::NotYourClass => StatusCode::FORBIDDEN,
+        ClassroomError::ClassFull => StatusCode::CONFLICT,
         ClassroomError::WrongLogin | ClassroomError::NotLoggedIn => StatusCode::UNAUTHORIZED,
         ClassroomError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-        ClassroomError::Hashing(_) | ClassroomError::Store(_) | ClassroomError::Interrupted(_) => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        ClassroomError::Hashing(_)
+        | ClassroomError::Store(_)
+        | ClassroomError::Interrupted(_)
+        | ClassroomError::Key { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

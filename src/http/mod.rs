@@ -2,6 +2,7 @@
 
 mod assets;
 mod auth;
+mod classes;
 mod error;
 mod guard;
 mod health;
@@ -62,6 +63,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(auth::show_me))
+        .route(
+            "/api/classes",
+            get(classes::list_classes).post(classes::create_class),
+        )
+        .route("/api/classes/{id}", get(classes::show_class))
+        .route(
+            "/api/classes/{id}/join-code",
+            post(classes::rotate_join_code),
+        )
+        .route("/api/join", post(classes::join_class))
         .route("/api/lessons", get(lessons::list_lessons))
         .route("/api/lessons/{id}", get(lessons::show_lesson))
         .route("/api/sessions/{id}/check", post(lessons::check_step))

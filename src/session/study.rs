@@ -110,6 +110,25 @@ impl Sessions {
         verdict: &StepVerdict,
     ) -> Result<(), SessionError> {
         let step_key = lesson.steps[verdict.step].key.clone();
+        let recorded: Vec<serde_json::Value> = verdict
+            .checks
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "name": c.name,
+                    "passed": c.passed,
+                    "message": bounded(&c.message),
+                })
+            })
+            .collect();
+        self.inner.store.record_attempt(
+            session.owner_hash(),
+            &lesson.id,
+            &step_key,
+            verdict.passed,
+            &serde_json::Value::from(recorded).to_string(),
+            unix_now(),
+        )?;
         if verdict.passed {
             self.inner.store.record_pass(
                 session.owner_hash(),
@@ -201,5 +220,15 @@ impl Sessions {
                 .passed_steps(session.owner_hash(), &lesson)
                 .unwrap_or_default(),
         })
+    }
+}
+
+/// Characters of a check's message kept in the record of attempts.
+const RECORDED_MESSAGE_CHARS: usize = 500;
+
+fn bounded(message: &str) -> String {
+    match message.char_indices().nth(RECORDED_MESSAGE_CHARS) {
+        Some((at, _)) => format!("{}...", &message[..at]),
+        None => message.to_string(),
     }
 }

@@ -1,7 +1,9 @@
 //! Persistence in an embedded SQLite file: the only module that speaks SQL.
 
+mod classes;
 mod instructors;
 
+pub use classes::{Added, StoredClass, StoredStudent, student_key};
 pub use instructors::StoredInstructor;
 
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     "CREATE TABLE sessions (
         id           TEXT PRIMARY KEY,
         owner_hash   TEXT NOT NULL,
@@ -47,7 +49,52 @@ const MIGRATIONS: [&str; 5] = [
         instructor TEXT NOT NULL REFERENCES instructors (name) ON DELETE CASCADE,
         expires_at INTEGER NOT NULL
      ) STRICT;",
+    "CREATE TABLE classes (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        lessons         TEXT NOT NULL,
+        opens_at        INTEGER,
+        closes_at       INTEGER,
+        max_students    INTEGER,
+        code_generation INTEGER NOT NULL,
+        code_hash       TEXT NOT NULL UNIQUE,
+        created_by      TEXT NOT NULL,
+        created_at      INTEGER NOT NULL
+     ) STRICT;
+     CREATE TABLE class_instructors (
+        class_id   TEXT NOT NULL,
+        instructor TEXT NOT NULL,
+        PRIMARY KEY (class_id, instructor)
+     ) STRICT;
+     CREATE TABLE students (
+        id            TEXT PRIMARY KEY,
+        class_id      TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        recovery_code TEXT NOT NULL,
+        joined_at     INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        UNIQUE (class_id, recovery_code)
+     ) STRICT;
+     CREATE TABLE student_browsers (
+        owner_hash TEXT PRIMARY KEY,
+        student_id TEXT NOT NULL
+     ) STRICT;
+     CREATE TABLE attempts (
+        learner   TEXT NOT NULL,
+        class_id  TEXT,
+        lesson_id TEXT NOT NULL,
+        step_key  TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        passed    INTEGER NOT NULL,
+        checks    TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX attempts_by_learner ON attempts (learner, lesson_id);",
 ];
+
+/// The learner key of the browser whose owner hash is `?1`: its student's, once it joined
+/// a class, else its own.
+const LEARNER: &str = "COALESCE((SELECT 'student:' || student_id FROM student_browsers \
+                       WHERE owner_hash = ?1), ?1)";
 
 /// How a step passed before steps had keys (recorded by position) is named in
 /// `passed_steps`: `#` and the position.
@@ -206,22 +253,66 @@ impl Store {
         at: i64,
     ) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT OR IGNORE INTO step_passes (owner_hash, lesson_id, step_key, passed_at)
-             VALUES (?1, ?2, ?3, ?4)",
+            &format!(
+                "INSERT OR IGNORE INTO step_passes (owner_hash, lesson_id, step_key, passed_at)
+                 VALUES ({LEARNER}, ?2, ?3, ?4)"
+            ),
             params![owner_hash, lesson, step_key, at],
         )?;
         Ok(())
+    }
+
+    /// Records a check run of the browser `owner_hash` (for its student, once it joined a
+    /// class): the step, when, whether it passed, and each check's verdict as JSON.
+    pub fn record_attempt(
+        &self,
+        owner_hash: &str,
+        lesson: &str,
+        step_key: &str,
+        passed: bool,
+        checks: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            &format!(
+                "INSERT INTO attempts (learner, class_id, lesson_id, step_key, at, passed, checks)
+                 VALUES ({LEARNER}, (SELECT class_id FROM students WHERE id =
+                     (SELECT student_id FROM student_browsers WHERE owner_hash = ?1)),
+                     ?2, ?3, ?4, ?5, ?6)"
+            ),
+            params![owner_hash, lesson, step_key, at, passed, checks],
+        )?;
+        Ok(())
+    }
+
+    /// Every step a learner (by learner key) has passed: (lesson, step key).
+    pub fn learner_passes(&self, learner: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT lesson_id, step_key FROM step_passes WHERE owner_hash = ?1")?;
+        let rows = stmt.query_map(params![learner], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many check runs a learner (by learner key) made, per lesson.
+    pub fn learner_attempts(&self, learner: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT lesson_id, COUNT(*) FROM attempts WHERE learner = ?1 GROUP BY lesson_id",
+        )?;
+        let rows = stmt.query_map(params![learner], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The keys of the steps of `lesson` that `owner` has passed; passes recorded by
     /// position before steps had keys come as `#N`.
     pub fn passed_steps(&self, owner_hash: &str, lesson: &str) -> Result<Vec<String>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT step_key FROM step_passes WHERE owner_hash = ?1 AND lesson_id = ?2
+        let mut stmt = conn.prepare(&format!(
+            "SELECT step_key FROM step_passes WHERE owner_hash = {LEARNER} AND lesson_id = ?2
              UNION
-             SELECT ?3 || step FROM progress WHERE owner_hash = ?1 AND lesson_id = ?2",
-        )?;
+             SELECT ?3 || step FROM progress WHERE owner_hash = ?1 AND lesson_id = ?2"
+        ))?;
         let rows = stmt.query_map(params![owner_hash, lesson, LEGACY_STEP_PREFIX], |r| {
             r.get::<_, String>(0)
         })?;

@@ -6,4 +6,5 @@
 #[path = "../sandbox/support.rs"]
 mod support;
 
+mod classes;
 mod instructors;

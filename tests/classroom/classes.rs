@@ -1,0 +1,303 @@
+//! Classes from outside: an instructor makes a class, students join with its code (typed
+//! any way), work, and show up in the roster; every refusal of the contract; a second
+//! device with the recovery code; progress and attempts across a restart.
+
+use serde_json::{Value, json};
+
+use crate::instructors::instructors;
+use crate::support::{TestApp, TestClient, test_config};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser logged in as instructor `name`.
+async fn logged_in(app: &TestApp, name: &str) -> TestClient {
+    let mut browser = app.client();
+    let body = json!({"name": name, "password": PASSWORD}).to_string();
+    assert_eq!(browser.post("/api/auth/login", &body).await.status(), 200);
+    browser
+}
+
+async fn post_json(browser: &mut TestClient, path: &str, body: Value) -> (u16, Value) {
+    let response = browser.post(path, &body.to_string()).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Does step 1 of first-steps in the student's own sandbox and checks it.
+async fn pass_first_step(student: &mut TestClient) -> String {
+    let (status, session) =
+        post_json(student, "/api/sessions", json!({"lesson": "first-steps"})).await;
+    assert_eq!(status, 201, "{session}");
+    let id = session["id"].as_str().unwrap().to_string();
+    let check = format!("/api/sessions/{id}/check");
+    let (_, verdict) = post_json(student, &check, json!({"step": 0})).await;
+    assert_eq!(verdict["passed"], false, "{verdict}");
+    let mut terminal = student.terminal(&id).await;
+    terminal
+        .run(
+            "sudo mkdir -p /srv/tuition && sudo chown learner: /srv/tuition && echo done-$((6*7))",
+            "done-42",
+        )
+        .await;
+    let (_, verdict) = post_json(student, &check, json!({"step": 0})).await;
+    assert_eq!(verdict["passed"], true, "{verdict}");
+    id
+}
+
+fn setup_instructors(config: &pathshala::Config) {
+    for name in ["asha", "bikash"] {
+        let (ok, said) = instructors(
+            &config.data_dir,
+            &["add", name, "--password-stdin"],
+            &format!("{PASSWORD}\n"),
+        );
+        assert!(ok, "{said}");
+    }
+}
+
+#[tokio::test]
+async fn a_class_is_made_joined_worked_in_and_seen_in_its_roster_across_a_restart() {
+    let config = test_config();
+    setup_instructors(&config);
+    let app = TestApp::spawn_with(config).await;
+    let mut asha = logged_in(&app, "asha").await;
+
+    let (status, refused) = post_json(
+        &mut asha,
+        "/api/classes",
+        json!({"name": "x", "lessons": ["no-such-lesson"]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, class) = post_json(
+        &mut asha,
+        "/api/classes",
+        json!({"name": "Batch 7, \"evening\"", "lessons": ["first-steps", "linux-basics"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{class}");
+    let id = class["id"].as_str().unwrap().to_string();
+    let code = class["join_code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 9, "grouped: {code}");
+    assert_eq!(&code[4..5], "-");
+    assert!(
+        class["join_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/join?code={code}")),
+        "{class}"
+    );
+    assert_eq!(class["students"], 0);
+    assert_eq!(class["lessons"], json!(["first-steps", "linux-basics"]));
+
+    // A guest does a step first, then joins with the code typed in lower case with spaces:
+    // the progress comes along.
+    let mut student = app.client();
+    let session = pass_first_step(&mut student).await;
+    let typed = code.to_lowercase().replace('-', " ");
+    let (status, joined) = post_json(
+        &mut student,
+        "/api/join",
+        json!({"code": format!(" {typed} "), "name": "Sita Rai"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{joined}");
+    assert_eq!(joined["student"]["name"], "Sita Rai");
+    assert_eq!(joined["class"]["id"], id.as_str());
+    let recovery = joined["recovery_code"].as_str().unwrap().to_string();
+    let me: Value = student.get_json("/api/me").await;
+    assert_eq!(
+        me,
+        json!({"role": "student", "name": "Sita Rai", "class": {"id": id, "name": "Batch 7, \"evening\""}})
+    );
+
+    // A failed check after joining is recorded too.
+    let (_, verdict) = post_json(
+        &mut student,
+        &format!("/api/sessions/{session}/check"),
+        json!({"step": 1}),
+    )
+    .await;
+    assert_eq!(verdict["passed"], false);
+
+    let roster = |class: &Value| class["roster"][0]["lessons"]["first-steps"].clone();
+    let shown: Value = asha.get_json(&format!("/api/classes/{id}")).await;
+    assert_eq!(shown["students"], 1, "{shown}");
+    assert_eq!(shown["roster"][0]["name"], "Sita Rai");
+    assert_eq!(shown["roster"][0]["recovery_code"], recovery.as_str());
+    assert_eq!(
+        roster(&shown),
+        json!({"passed_steps": [0], "attempts": 3}),
+        "{shown}"
+    );
+    assert_eq!(
+        shown["roster"][0]["lessons"]["linux-basics"],
+        json!({"passed_steps": [], "attempts": 0})
+    );
+
+    // The same student on a second device, with the recovery code typed loosely.
+    let mut tablet = app.client();
+    let (status, again) = post_json(
+        &mut tablet,
+        "/api/join",
+        json!({"code": code, "recovery_code": recovery.to_lowercase()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["student"]["id"], joined["student"]["id"]);
+    let catalog: Value = tablet.get_json("/api/lessons").await;
+    let first = catalog
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "first-steps")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        first["passed_steps"],
+        json!([0]),
+        "progress belongs to the student: {first}"
+    );
+
+    // Progress and attempts survive a restart.
+    let config = app.stop().await;
+    let app = TestApp::spawn_with(config).await;
+    let asha = logged_in(&app, "asha").await;
+    let shown: Value = asha.get_json(&format!("/api/classes/{id}")).await;
+    assert_eq!(
+        roster(&shown),
+        json!({"passed_steps": [0], "attempts": 3}),
+        "{shown}"
+    );
+    let listed: Value = asha.get_json("/api/classes").await;
+    assert_eq!(listed[0]["id"], id.as_str());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_refusal_of_the_class_contract() {
+    let config = test_config();
+    setup_instructors(&config);
+    let app = TestApp::spawn_with(config).await;
+    let mut asha = logged_in(&app, "asha").await;
+    let bikash = logged_in(&app, "bikash").await;
+    let (_, class) = post_json(
+        &mut asha,
+        "/api/classes",
+        json!({"name": "Full", "lessons": ["first-steps"], "max_students": 1}),
+    )
+    .await;
+    let id = class["id"].as_str().unwrap().to_string();
+    let code = class["join_code"].as_str().unwrap().to_string();
+
+    // A student's (or a guest's) cookie gets 401 on every instructor route.
+    let mut student = app.client();
+    let (status, _) = post_json(
+        &mut student,
+        "/api/join",
+        json!({"code": code, "name": "Hari"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    for (method, path) in [
+        ("POST", "/api/classes".to_string()),
+        ("GET", "/api/classes".to_string()),
+        ("GET", format!("/api/classes/{id}")),
+        ("POST", format!("/api/classes/{id}/join-code")),
+    ] {
+        let status = match method {
+            "GET" => student.get(&path).await.status(),
+            _ => student
+                .post(&path, r#"{"name": "x", "lessons": ["first-steps"]}"#)
+                .await
+                .status(),
+        };
+        assert_eq!(status, 401, "{method} {path}");
+    }
+    // Another instructor's class: 403; no class at all: 404.
+    assert_eq!(
+        bikash.get(&format!("/api/classes/{id}")).await.status(),
+        403
+    );
+    assert_eq!(
+        bikash
+            .post_empty(&format!("/api/classes/{id}/join-code"))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        bikash
+            .get("/api/classes/0123456789abcdef0123456789abcdef")
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(bikash.get_json("/api/classes").await, json!([]));
+
+    // Full: 409. Unknown code: 404. Rotated: the old code 404 at once, the new one works.
+    let mut late = app.client();
+    let (status, full) = post_json(
+        &mut late,
+        "/api/join",
+        json!({"code": code, "name": "Late"}),
+    )
+    .await;
+    assert_eq!(status, 409, "{full}");
+    let (status, _) = post_json(
+        &mut late,
+        "/api/join",
+        json!({"code": "ZZZZ-ZZZZ", "name": "Late"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let rotated: Value = asha
+        .post_empty(&format!("/api/classes/{id}/join-code"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fresh = rotated["join_code"].as_str().unwrap();
+    assert_ne!(fresh, code);
+    let (status, _) = post_json(
+        &mut late,
+        "/api/join",
+        json!({"code": code, "name": "Late"}),
+    )
+    .await;
+    assert_eq!(status, 404, "the rotated code stops working");
+    let (status, _) = post_json(
+        &mut late,
+        "/api/join",
+        json!({"code": fresh, "name": "Late"}),
+    )
+    .await;
+    assert_eq!(status, 409, "the new code reaches the (still full) class");
+    let shown: Value = asha.get_json(&format!("/api/classes/{id}")).await;
+    assert_eq!(
+        shown["join_code"], fresh,
+        "the class shows its current code"
+    );
+
+    // Closed: its code is refused.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (_, closed) = post_json(&mut asha, "/api/classes", json!({"name": "Over", "lessons": ["first-steps"], "opens_at": now - 100, "closes_at": now - 10})).await;
+    let (status, _) = post_json(
+        &mut late,
+        "/api/join",
+        json!({"code": closed["join_code"], "name": "Late"}),
+    )
+    .await;
+    assert_eq!(status, 404, "a closed class's code");
+    let (status, _) = post_json(
+        &mut late,
+        "/api/join",
+        json!({"code": fresh, "recovery_code": "AAAA-AAAA"}),
+    )
+    .await;
+    assert_eq!(status, 404, "an unknown recovery code");
+    app.cleanup().await;
+}

@@ -5,6 +5,7 @@
 
 mod classes;
 pub mod code;
+pub mod export;
 mod password;
 mod throttle;
 

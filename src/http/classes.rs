@@ -184,3 +184,113 @@ pub async fn join_class(
     }
     Ok(response)
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    kind: Option<String>,
+}
+
+/// The lessons of the catalog as the export needs them.
+fn lesson_steps(state: &AppState) -> impl Fn(&str) -> crate::classroom::export::LessonSteps + Sync {
+    let catalog = state.catalog();
+    move |id: &str| crate::classroom::export::LessonSteps {
+        id: id.to_string(),
+        steps: catalog
+            .for_session(id)
+            .map(|l| {
+                l.steps
+                    .iter()
+                    .map(|s| (s.key.clone(), s.title.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// A name safe in a `Content-Disposition` file name.
+fn file_name(class: &str, kind: &str) -> String {
+    let stem: String = class
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{}-{kind}", stem.trim_matches('-'))
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    Instructor(instructor): Instructor,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    use crate::classroom::export;
+    let kind = query.kind.as_deref().unwrap_or("steps");
+    let class = state.classroom.class_of(&instructor, &id).await?;
+    let (rows, book) = state
+        .classroom
+        .export(&instructor, &id, &lesson_steps(&state))
+        .await?;
+    let body = match kind {
+        "steps" => export::steps_csv(&rows),
+        "gradebook" => export::gradebook_csv(&class.lessons, &book),
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "kind must be steps or gradebook, not {other:?}"
+            )));
+        }
+    };
+    // A byte-order mark, so spreadsheet programs read the names as UTF-8.
+    let body = format!("\u{feff}{body}");
+    let disposition = format!(
+        "attachment; filename=\"{}.csv\"",
+        file_name(&class.name, kind)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn export_json(
+    State(state): State<AppState>,
+    Instructor(instructor): Instructor,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (rows, book) = state
+        .classroom
+        .export(&instructor, &id, &lesson_steps(&state))
+        .await?;
+    let gradebook: Vec<serde_json::Value> = book
+        .iter()
+        .map(|row| {
+            let lessons: serde_json::Map<String, serde_json::Value> = row
+                .lessons
+                .iter()
+                .map(|(lesson, passed, total)| {
+                    (
+                        lesson.clone(),
+                        serde_json::json!({"passed": passed, "total": total}),
+                    )
+                })
+                .collect();
+            serde_json::json!({
+                "student": row.student,
+                "student_id": row.student_id,
+                "lessons": lessons,
+                "last_activity": row.last_activity,
+            })
+        })
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "steps": rows, "gradebook": gradebook }),
+    ))
+}

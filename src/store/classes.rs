@@ -259,6 +259,62 @@ impl Store {
     }
 }
 
+/// A check run as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttempt {
+    pub lesson: String,
+    pub step_key: String,
+    pub at: i64,
+    pub passed: bool,
+    /// `[{"name", "passed", "message"}]`.
+    pub checks: String,
+}
+
+impl StoredAttempt {
+    /// The message of the first check that failed in this run.
+    pub fn first_failure(&self) -> Option<String> {
+        let checks: Vec<serde_json::Value> = serde_json::from_str(&self.checks).ok()?;
+        checks
+            .iter()
+            .find(|c| c["passed"] == false)
+            .and_then(|c| c["message"].as_str().map(str::to_string))
+    }
+}
+
+impl Store {
+    /// Every step a learner (by learner key) passed, with when: (lesson, step key, at).
+    pub fn learner_passes_at(
+        &self,
+        learner: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT lesson_id, step_key, passed_at FROM step_passes WHERE owner_hash = ?1",
+        )?;
+        let rows = stmt.query_map(params![learner], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every check run of a learner (by learner key), oldest first.
+    pub fn learner_attempt_rows(&self, learner: &str) -> Result<Vec<StoredAttempt>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT lesson_id, step_key, at, passed, checks FROM attempts WHERE learner = ?1 \
+             ORDER BY at, rowid",
+        )?;
+        let rows = stmt.query_map(params![learner], |r| {
+            Ok(StoredAttempt {
+                lesson: r.get(0)?,
+                step_key: r.get(1)?,
+                at: r.get(2)?,
+                passed: r.get(3)?,
+                checks: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 /// Ties a browser to a student and moves the browser's own progress to the student.
 fn link(
     tx: &rusqlite::Transaction<'_>,

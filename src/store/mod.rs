@@ -3,7 +3,7 @@
 mod classes;
 mod instructors;
 
-pub use classes::{Added, StoredClass, StoredStudent, student_key};
+pub use classes::{Added, StoredAttempt, StoredClass, StoredStudent, student_key};
 pub use instructors::StoredInstructor;
 
 use std::path::Path;

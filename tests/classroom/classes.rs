@@ -301,3 +301,129 @@ async fn every_refusal_of_the_class_contract() {
     assert_eq!(status, 404, "an unknown recovery code");
     app.cleanup().await;
 }
+
+/// Rows of a CSV text as Python's csv module reads them (a reader that knows RFC 4180).
+fn read_csv(text: &[u8]) -> Vec<std::collections::BTreeMap<String, String>> {
+    let path = std::env::temp_dir().join(format!("pathshala-export-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(&path, text).unwrap();
+    let output = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import csv, json, sys\nwith open(sys.argv[1], newline='', encoding='utf-8-sig') as f:\n    print(json.dumps(list(csv.DictReader(f))))",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn exports_survive_a_spreadsheet_round_trip_with_awkward_names() {
+    let config = test_config();
+    setup_instructors(&config);
+    let app = TestApp::spawn_with(config).await;
+    let mut asha = logged_in(&app, "asha").await;
+    let (_, class) = post_json(
+        &mut asha,
+        "/api/classes",
+        json!({"name": "Batch 7", "lessons": ["first-steps"]}),
+    )
+    .await;
+    let id = class["id"].as_str().unwrap().to_string();
+    let name = "Rai, Sita \"Didi\" सीता";
+    let mut student = app.client();
+    let (status, _) = post_json(
+        &mut student,
+        "/api/join",
+        json!({"code": class["join_code"], "name": name}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    pass_first_step(&mut student).await;
+    let mut idle = app.client();
+    post_json(
+        &mut idle,
+        "/api/join",
+        json!({"code": class["join_code"], "name": "=HYPERLINK(\"x\")"}),
+    )
+    .await;
+
+    let response = asha
+        .get(&format!("/api/classes/{id}/export.csv?kind=steps"))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("batch-7-steps.csv")
+    );
+    let rows = read_csv(&response.bytes().await.unwrap());
+    assert_eq!(rows.len(), 4, "2 students x 2 steps: {rows:#?}");
+    let first = &rows[0];
+    assert_eq!(first["student"], name, "the name survives the round trip");
+    assert_eq!(
+        (first["lesson"].as_str(), first["step"].as_str()),
+        ("first-steps", "1")
+    );
+    assert_eq!(first["status"], "passed");
+    assert_eq!(first["attempts"], "2");
+    assert!(first["first_pass_at"].ends_with('Z'), "{first:?}");
+    assert!(first["seconds_to_pass"].parse::<i64>().unwrap() >= 0);
+    assert!(
+        first["last_message"].contains("/srv/tuition"),
+        "the failure's message: {first:?}"
+    );
+    assert_eq!(rows[1]["status"], "not attempted");
+    assert_eq!(
+        rows[2]["student"], "'=HYPERLINK(\"x\")",
+        "no formula reaches a spreadsheet"
+    );
+
+    let book = read_csv(
+        &asha
+            .get(&format!("/api/classes/{id}/export.csv?kind=gradebook"))
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(book.len(), 2);
+    assert_eq!(book[0]["student"], name);
+    assert_eq!(book[0]["first-steps"], "1/2");
+    assert!(book[0]["last_activity"].ends_with('Z'));
+
+    let data: Value = asha
+        .get_json(&format!("/api/classes/{id}/export.json"))
+        .await;
+    assert_eq!(data["steps"][0]["student"], name);
+    assert_eq!(data["steps"][0]["status"], "passed");
+    assert_eq!(
+        data["gradebook"][0]["lessons"]["first-steps"],
+        json!({"passed": 1, "total": 2})
+    );
+    assert_eq!(
+        asha.get(&format!("/api/classes/{id}/export.csv?kind=nonsense"))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        student
+            .get(&format!("/api/classes/{id}/export.csv"))
+            .await
+            .status(),
+        401
+    );
+    app.cleanup().await;
+}

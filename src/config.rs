@@ -55,6 +55,12 @@ pub struct ClassroomConfig {
     pub login_lockout_after_failures: u32,
     /// ...for this many seconds (429 with Retry-After).
     pub login_lockout_secs: u64,
+    /// Join attempts one client address may make per minute (a class behind one NAT
+    /// address shares it).
+    pub joins_per_minute: u32,
+    /// Check runs one session may make per minute (a watch step re-checks every few
+    /// seconds).
+    pub checks_per_minute: u32,
 }
 
 impl Default for ClassroomConfig {
@@ -64,6 +70,8 @@ impl Default for ClassroomConfig {
             login_slow_after_failures: 3,
             login_lockout_after_failures: 10,
             login_lockout_secs: 15 * 60,
+            joins_per_minute: 120,
+            checks_per_minute: 60,
         }
     }
 }

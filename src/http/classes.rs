@@ -149,9 +149,11 @@ struct JoinRequest {
 
 pub async fn join_class(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Owner(owner): Owner,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    state.join_limit.take(&client.ip())?;
     let request: JoinRequest = parse(
         &body,
         "{\"code\", \"name\"} or {\"code\", \"recovery_code\"}",

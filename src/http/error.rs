@@ -25,6 +25,8 @@ pub enum ApiError {
     NoLesson(String),
     #[error("requests from other websites are refused")]
     ForeignOrigin,
+    #[error("too many requests; try again in {} seconds", retry_after.as_secs().max(1))]
+    RateLimited { retry_after: std::time::Duration },
     #[error(
         "this server does not answer to that name; its operator can add the public URL \
          to allowed_origins"
@@ -43,6 +45,10 @@ impl IntoResponse for ApiError {
         let mut retry_after = RETRY_AFTER_FULL_SECS;
         let (status, message) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::RateLimited { retry_after: wait } => {
+                retry_after = wait.as_secs().max(1) as u32;
+                (StatusCode::TOO_MANY_REQUESTS, self.to_string())
+            }
             ApiError::Classroom(e) => {
                 let status = classroom_status(e);
                 if let ClassroomError::Throttled { retry_after: wait } = e {

@@ -103,6 +103,7 @@ pub async fn check_step(
 ) -> Result<Json<StepVerdict>, ApiError> {
     let request: CheckRequest = super::sessions::json_or_default(&body)?;
     let session = state.sessions.get(&id, owner.as_ref())?;
+    state.check_limit.take(&session.id.to_string())?;
     let verdict = state
         .sessions
         .check_step(&session, &state.catalog(), request.step)

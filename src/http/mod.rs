@@ -10,6 +10,7 @@ mod lessons;
 mod owner;
 mod pages;
 mod preview;
+mod rate;
 mod sessions;
 mod terminal;
 
@@ -36,6 +37,10 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Becomes true when the server is stopping; open terminals close themselves.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Joins per client address, per minute.
+    pub join_limit: Arc<rate::RateLimit<std::net::IpAddr>>,
+    /// Check runs per session, per minute.
+    pub check_limit: Arc<rate::RateLimit<String>>,
     /// Terminal connections open now.
     pub connections: tokio::sync::watch::Sender<usize>,
     /// The lessons on offer (replaced whole when `--dev` sees a lesson file change).
@@ -112,11 +117,15 @@ pub fn state(
     lessons: crate::lesson::SharedCatalog,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> AppState {
+    let join_limit = Arc::new(rate::RateLimit::new(config.classroom.joins_per_minute));
+    let check_limit = Arc::new(rate::RateLimit::new(config.classroom.checks_per_minute));
     AppState {
         config,
         sandboxes,
         sessions,
         classroom,
+        join_limit,
+        check_limit,
         templates: Arc::new(pages::templates()),
         stopping,
         connections: tokio::sync::watch::Sender::new(0),

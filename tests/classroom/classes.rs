@@ -427,3 +427,51 @@ async fn exports_survive_a_spreadsheet_round_trip_with_awkward_names() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn joins_per_address_and_checks_per_session_are_rate_limited() {
+    let mut config = test_config();
+    config.classroom.joins_per_minute = 3;
+    config.classroom.checks_per_minute = 2;
+    setup_instructors(&config);
+    let app = TestApp::spawn_with(config).await;
+    let mut guesser = app.client();
+    for _ in 0..3 {
+        let (status, _) = post_json(
+            &mut guesser,
+            "/api/join",
+            json!({"code": "ZZZZ-ZZZZ", "name": "x"}),
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+    let refused = guesser
+        .post(
+            "/api/join",
+            &json!({"code": "ZZZZ-ZZZZ", "name": "x"}).to_string(),
+        )
+        .await;
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+
+    let mut student = app.client();
+    let (_, session) = post_json(
+        &mut student,
+        "/api/sessions",
+        json!({"lesson": "first-steps"}),
+    )
+    .await;
+    let check = format!("/api/sessions/{}/check", session["id"].as_str().unwrap());
+    for _ in 0..2 {
+        assert_eq!(student.post(&check, "{}").await.status(), 200);
+    }
+    let refused = student.post(&check, "{}").await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    app.cleanup().await;
+}

@@ -24,8 +24,9 @@ const JS: &str = "text/javascript";
 const CSS: &str = "text/css";
 
 /// Every asset: name, content type, bytes.
-const ASSETS: [(&str, &str, &[u8]); 8] = [
+const ASSETS: [(&str, &str, &[u8]); 9] = [
     ("terminal.js", JS, ours!("terminal.js")),
+    ("classroom.js", JS, ours!("classroom.js")),
     ("playground.js", JS, ours!("playground.js")),
     ("lesson.js", JS, ours!("lesson.js")),
     ("app.css", CSS, ours!("app.css")),

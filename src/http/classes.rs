@@ -41,7 +41,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, 
 
 /// The address students open: the first public URL configured, else the one this request
 /// came to.
-fn join_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
+pub(super) fn join_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
     let base = state
         .config
         .allowed_origins

@@ -2,6 +2,7 @@
 
 mod assets;
 mod auth;
+mod class_pages;
 mod classes;
 mod error;
 mod guard;
@@ -59,6 +60,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::show_playground))
         .route("/lessons/{id}", get(pages::show_lesson_page))
+        .route("/login", get(class_pages::show_login))
+        .route("/join", get(class_pages::show_join))
+        .route("/classes", get(class_pages::show_classes))
+        .route("/classes/{id}", get(class_pages::show_class))
         // xterm.js is 480 KB; gzip brings it to about 120 KB for learners on slow links.
         .route(
             "/assets/{name}",

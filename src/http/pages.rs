@@ -22,6 +22,13 @@ pub fn templates() -> Environment<'static> {
             "lesson.html",
             include_str!("../../web/templates/lesson.html"),
         ),
+        ("login.html", include_str!("../../web/templates/login.html")),
+        (
+            "classes.html",
+            include_str!("../../web/templates/classes.html"),
+        ),
+        ("class.html", include_str!("../../web/templates/class.html")),
+        ("join.html", include_str!("../../web/templates/join.html")),
     ] {
         env.add_template(name, source)
             .expect("templates are checked by the test suite");
@@ -29,7 +36,7 @@ pub fn templates() -> Environment<'static> {
     env
 }
 
-fn page(state: &AppState, name: &str, values: Value) -> Response {
+pub(super) fn page(state: &AppState, name: &str, values: Value) -> Response {
     match state
         .templates
         .get_template(name)
@@ -157,7 +164,14 @@ mod tests {
     #[test]
     fn every_template_parses() {
         let env = super::templates();
-        for name in ["playground.html", "lesson.html"] {
+        for name in [
+            "playground.html",
+            "lesson.html",
+            "login.html",
+            "classes.html",
+            "class.html",
+            "join.html",
+        ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }
     }

@@ -1,6 +1,7 @@
 //! Browser tests: the real server, driven through a real headless Chromium (via
 //! chromedriver's WebDriver protocol). Needs `chromium` and `chromium-driver` installed.
 
+mod classroom;
 #[path = "../sandbox/support.rs"]
 #[allow(dead_code)]
 mod support;

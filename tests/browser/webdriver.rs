@@ -128,6 +128,19 @@ impl Browser {
             .to_string()
     }
 
+    /// Types `text` into the form field matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.post(&format!("/element/{id}/value"), json!({ "text": text }))
+            .await;
+    }
+
+    /// Runs `script` with a callback (its last argument) and returns what it calls back with.
+    pub async fn eval_async(&self, script: &str) -> Value {
+        self.post("/execute/async", json!({"script": script, "args": []}))
+            .await
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn eval(&self, script: &str) -> Value {
         self.post("/execute/sync", json!({"script": script, "args": []}))

@@ -61,6 +61,8 @@ pub struct ClassroomConfig {
     /// Check runs one session may make per minute (a watch step re-checks every few
     /// seconds).
     pub checks_per_minute: u32,
+    /// Sandboxes one student may have at once, across their browsers (409 past it).
+    pub sandboxes_per_student: usize,
 }
 
 impl Default for ClassroomConfig {
@@ -72,6 +74,7 @@ impl Default for ClassroomConfig {
             login_lockout_secs: 15 * 60,
             joins_per_minute: 120,
             checks_per_minute: 60,
+            sandboxes_per_student: 2,
         }
     }
 }

@@ -211,6 +211,36 @@ impl Classroom {
         Ok((self.view(class, count), roster))
     }
 
+    /// Invites another instructor to see and act on this class (and no other of ours).
+    pub async fn invite(
+        &self,
+        instructor: &str,
+        id: &str,
+        invited: &str,
+    ) -> Result<(), ClassroomError> {
+        self.class_of(instructor, id).await?;
+        let name = invited.to_string();
+        if self.store(move |s| s.instructor(&name)).await?.is_none() {
+            return Err(ClassroomError::NoInstructor(invited.to_string()));
+        }
+        let (owned, name) = (id.to_string(), invited.to_string());
+        self.store(move |s| s.add_class_instructor(&owned, &name))
+            .await?;
+        Ok(())
+    }
+
+    /// The owner hashes of every browser of the student `owner` belongs to; `None` when
+    /// it has not joined a class.
+    pub async fn browsers_of_student(
+        &self,
+        owner: &OwnerToken,
+    ) -> Result<Option<Vec<String>>, ClassroomError> {
+        match self.student_of(owner).await? {
+            Some((student, _)) => Ok(Some(self.store(move |s| s.browsers_of(&student.id)).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// A new join code for the class; the old one stops working at once.
     pub async fn rotate_code(&self, instructor: &str, id: &str) -> Result<String, ClassroomError> {
         let mut class = self.class_of(instructor, id).await?;

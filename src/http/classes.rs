@@ -141,6 +141,26 @@ pub async fn rotate_join_code(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Invite {
+    name: String,
+}
+
+pub async fn invite_instructor(
+    State(state): State<AppState>,
+    Instructor(instructor): Instructor,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let invite: Invite = parse(&body, "{\"name\"}")?;
+    state
+        .classroom
+        .invite(&instructor, &id, &invite.name)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct JoinRequest {
     code: String,
     name: Option<String>,

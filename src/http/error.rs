@@ -25,6 +25,11 @@ pub enum ApiError {
     NoLesson(String),
     #[error("requests from other websites are refused")]
     ForeignOrigin,
+    #[error(
+        "you have {0} sandboxes running already; end one (or let it time out) before \
+         starting another"
+    )]
+    TooManySandboxes(usize),
     #[error("too many requests; try again in {} seconds", retry_after.as_secs().max(1))]
     RateLimited { retry_after: std::time::Duration },
     #[error(
@@ -45,6 +50,7 @@ impl IntoResponse for ApiError {
         let mut retry_after = RETRY_AFTER_FULL_SECS;
         let (status, message) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::TooManySandboxes(_) => (StatusCode::CONFLICT, self.to_string()),
             ApiError::RateLimited { retry_after: wait } => {
                 retry_after = wait.as_secs().max(1) as u32;
                 (StatusCode::TOO_MANY_REQUESTS, self.to_string())

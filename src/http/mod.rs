@@ -82,6 +82,10 @@ pub fn router(state: AppState) -> Router {
             "/api/classes/{id}/join-code",
             post(classes::rotate_join_code),
         )
+        .route(
+            "/api/classes/{id}/instructors",
+            post(classes::invite_instructor),
+        )
         .route("/api/classes/{id}/export.csv", get(classes::export_csv))
         .route("/api/classes/{id}/export.json", get(classes::export_json))
         .route("/api/join", post(classes::join_class))

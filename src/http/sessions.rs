@@ -75,6 +75,14 @@ pub async fn create_session(
         ),
         None => None,
     };
+    if let Some(token) = &owner
+        && let Some(browsers) = state.classroom.browsers_of_student(token).await?
+    {
+        let max = state.config.classroom.sandboxes_per_student;
+        if state.sessions.count_owned_by(&browsers) >= max {
+            return Err(ApiError::TooManySandboxes(max));
+        }
+    }
     let fresh = owner.is_none();
     let token = owner.unwrap_or_else(OwnerToken::generate);
     let session = state.sessions.create(&token, lesson).await?;

@@ -334,6 +334,15 @@ impl Sessions {
         &self.inner.sandboxes
     }
 
+    /// Live sessions owned by any of these browsers (a student's browsers).
+    pub fn count_owned_by(&self, owner_hashes: &[String]) -> usize {
+        self.live()
+            .sessions
+            .values()
+            .filter(|s| owner_hashes.contains(&s.owner_hash))
+            .count()
+    }
+
     /// Number of live sessions.
     pub fn count(&self) -> usize {
         self.live().sessions.len()

@@ -146,6 +146,28 @@ impl Store {
         )?)
     }
 
+    /// Invites `instructor` to teach the class too; `false` if they already do.
+    pub fn add_class_instructor(
+        &self,
+        class_id: &str,
+        instructor: &str,
+    ) -> Result<bool, StoreError> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO class_instructors (class_id, instructor) VALUES (?1, ?2)",
+            params![class_id, instructor],
+        )?;
+        Ok(added == 1)
+    }
+
+    /// The owner hashes of every browser a student uses.
+    pub fn browsers_of(&self, student_id: &str) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT owner_hash FROM student_browsers WHERE student_id = ?1")?;
+        let rows = stmt.query_map(params![student_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Makes generation `generation` (with its code's hash) the class's code.
     pub fn rotate_code(
         &self,

@@ -475,3 +475,97 @@ async fn joins_per_address_and_checks_per_session_are_rate_limited() {
     assert!(refused.headers().contains_key("retry-after"));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_co_instructor_acts_on_that_class_only_and_a_student_has_a_sandbox_cap() {
+    let mut config = test_config();
+    config.classroom.sandboxes_per_student = 1;
+    setup_instructors(&config);
+    let app = TestApp::spawn_with(config).await;
+    let mut asha = logged_in(&app, "asha").await;
+    let mut bikash = logged_in(&app, "bikash").await;
+    let (_, shared) = post_json(
+        &mut asha,
+        "/api/classes",
+        json!({"name": "Shared", "lessons": ["first-steps"]}),
+    )
+    .await;
+    let (_, private) = post_json(
+        &mut asha,
+        "/api/classes",
+        json!({"name": "Private", "lessons": ["first-steps"]}),
+    )
+    .await;
+    let shared_id = shared["id"].as_str().unwrap();
+    let private_id = private["id"].as_str().unwrap();
+
+    let invite = format!("/api/classes/{shared_id}/instructors");
+    assert_eq!(
+        bikash.post(&invite, r#"{"name": "bikash"}"#).await.status(),
+        403,
+        "not theirs to share"
+    );
+    assert_eq!(
+        asha.post(&invite, r#"{"name": "nobody"}"#).await.status(),
+        404
+    );
+    assert_eq!(
+        asha.post(&invite, r#"{"name": "bikash"}"#).await.status(),
+        204
+    );
+    assert_eq!(
+        bikash
+            .get(&format!("/api/classes/{shared_id}"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        bikash
+            .post_empty(&format!("/api/classes/{shared_id}/join-code"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        bikash
+            .get(&format!("/api/classes/{private_id}"))
+            .await
+            .status(),
+        403
+    );
+    let listed: Value = bikash.get_json("/api/classes").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    let shown: Value = asha.get_json(&format!("/api/classes/{shared_id}")).await;
+    let mut student = app.client();
+    let (_, joined) = post_json(
+        &mut student,
+        "/api/join",
+        json!({"code": shown["join_code"], "name": "Hari"}),
+    )
+    .await;
+    let (status, _) = post_json(
+        &mut student,
+        "/api/sessions",
+        json!({"lesson": "first-steps"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, refused) = post_json(&mut student, "/api/sessions", json!({})).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("end one"),
+        "{refused}"
+    );
+    let mut tablet = app.client();
+    post_json(
+        &mut tablet,
+        "/api/join",
+        json!({"code": shown["join_code"], "recovery_code": joined["recovery_code"]}),
+    )
+    .await;
+    let (status, _) = post_json(&mut tablet, "/api/sessions", json!({})).await;
+    assert_eq!(status, 409, "the cap counts every browser of the student");
+    app.cleanup().await;
+}

@@ -39,13 +39,20 @@ impl Application {
         )
         .await?
         .for_server(store.server_id()?);
+        let learners = crate::session::Learners::new(store.browser_links()?);
         let classroom = crate::classroom::Classroom::open(
             store.clone(),
             config.classroom.clone(),
             &config.data_dir,
+            learners.clone(),
         )?;
-        let sessions =
-            Sessions::start(sandboxes.clone(), store, crate::event::Events::default()).await?;
+        let sessions = Sessions::start(
+            sandboxes.clone(),
+            store,
+            crate::event::Events::default(),
+            learners,
+        )
+        .await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -299,7 +299,10 @@ impl Classroom {
             .store(move |s| s.add_student(&stored, &owner_hash))
             .await?
         {
-            Added::Yes => Ok(joined(&student, &class)),
+            Added::Yes => {
+                self.inner.learners.link(&owner.hash(), &student.id);
+                Ok(joined(&student, &class))
+            }
             Added::Full => Err(ClassroomError::ClassFull),
         }
     }
@@ -321,6 +324,7 @@ impl Classroom {
         let (student_id, owner_hash) = (student.id.clone(), owner.hash());
         self.store(move |s| s.link_browser(&owner_hash, &student_id))
             .await?;
+        self.inner.learners.link(&owner.hash(), &student.id);
         Ok(joined(&student, &class))
     }
 

@@ -74,6 +74,8 @@ struct Inner {
     store: Arc<Store>,
     /// The secret join codes are derived from (see `code.rs`).
     code_key: Vec<u8>,
+    /// Told of every browser that joins, so the student's sandboxes follow them.
+    learners: crate::session::Learners,
     limits: ClassroomConfig,
     throttle: Mutex<Throttle>,
 }
@@ -92,6 +94,7 @@ impl Classroom {
         store: Arc<Store>,
         limits: ClassroomConfig,
         data_dir: &std::path::Path,
+        learners: crate::session::Learners,
     ) -> Result<Self, ClassroomError> {
         let code_key = code_key(&data_dir.join(CODE_KEY_FILE))?;
         Ok(Self {
@@ -99,6 +102,7 @@ impl Classroom {
                 throttle: Mutex::new(Throttle::new(limits.clone())),
                 store,
                 code_key,
+                learners,
                 limits,
             }),
         })

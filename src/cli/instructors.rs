@@ -17,10 +17,13 @@ pub enum PasswordFrom {
 
 fn classroom(config: &Config) -> anyhow::Result<Classroom> {
     let store = std::sync::Arc::new(Store::open(&config.data_dir)?);
+    // The command line runs no sessions: nobody needs to hear of joined browsers.
+    let learners = crate::session::Learners::default();
     Ok(Classroom::open(
         store,
         config.classroom.clone(),
         &config.data_dir,
+        learners,
     )?)
 }
 

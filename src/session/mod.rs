@@ -2,6 +2,7 @@
 //! they are re-adopted after a server restart.
 
 mod id;
+mod learners;
 mod lifecycle;
 mod study;
 pub mod terminal;
@@ -10,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 pub use id::{OwnerToken, SessionId};
+pub use learners::Learners;
 pub use study::{LessonView, StepVerdict, StepView};
 pub use terminal::{Attachment, Terminal, TerminalState};
 
@@ -95,6 +97,7 @@ struct Inner {
     sandboxes: Sandboxes,
     store: Arc<Store>,
     events: Events,
+    learners: Learners,
     live: Mutex<Live>,
     reaper: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -122,12 +125,14 @@ impl Sessions {
         sandboxes: Sandboxes,
         store: Arc<Store>,
         events: Events,
+        learners: Learners,
     ) -> Result<Self, SessionError> {
         let sessions = Self {
             inner: Arc::new(Inner {
                 sandboxes,
                 store,
                 events,
+                learners,
                 live: Mutex::new(Live::default()),
                 reaper: Mutex::new(None),
             }),
@@ -274,7 +279,8 @@ impl Sessions {
         let owner = owner.ok_or(SessionError::NotFound)?;
         let live = self.live();
         let session = live.sessions.get(&id).ok_or(SessionError::NotFound)?;
-        if session.owner_hash != owner.hash() {
+        // The browser that made it, or another browser of the same student.
+        if !self.inner.learners.same(&session.owner_hash, &owner.hash()) {
             return Err(SessionError::NotFound);
         }
         Ok(session.clone())

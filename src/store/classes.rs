@@ -159,6 +159,14 @@ impl Store {
         Ok(added == 1)
     }
 
+    /// Every browser that joined a class: (owner hash, student id).
+    pub fn browser_links(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT owner_hash, student_id FROM student_browsers")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The owner hashes of every browser a student uses.
     pub fn browsers_of(&self, student_id: &str) -> Result<Vec<String>, StoreError> {
         let conn = self.conn();

@@ -158,6 +158,20 @@ async fn a_class_is_made_joined_worked_in_and_seen_in_its_roster_across_a_restar
         json!([0]),
         "progress belongs to the student: {first}"
     );
+    let on_tablet = tablet.get(&format!("/api/sessions/{session}")).await;
+    assert_eq!(
+        on_tablet.status(),
+        200,
+        "the student's sandbox follows them to the tablet"
+    );
+    let stranger = app.client();
+    assert_eq!(
+        stranger
+            .get(&format!("/api/sessions/{session}"))
+            .await
+            .status(),
+        404
+    );
 
     // Progress and attempts survive a restart.
     let config = app.stop().await;

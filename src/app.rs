@@ -117,7 +117,7 @@ impl Application {
         let served = crate::http::serve(listener, state, stop, SHUTDOWN_GRACE).await;
         sessions.stop();
         served?;
-        sessions.persist_activity()?;
+        sessions.persist_activity().await?;
         Ok(())
     }
 }

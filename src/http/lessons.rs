@@ -42,10 +42,15 @@ fn level_name(level: Level) -> &'static str {
     }
 }
 
-fn summarize(state: &AppState, lesson: &Lesson, owner: Option<&OwnerToken>) -> LessonSummary {
-    let passed_steps = owner
-        .and_then(|o| state.sessions.passed_steps(&o.hash(), lesson).ok())
-        .unwrap_or_default();
+async fn summarize(state: &AppState, lesson: &Lesson, owner: Option<&OwnerToken>) -> LessonSummary {
+    let passed_steps = match owner {
+        Some(o) => state
+            .sessions
+            .passed_steps(&o.hash(), lesson)
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     LessonSummary {
         id: lesson.id.clone(),
         title: lesson.title.clone(),
@@ -63,13 +68,11 @@ pub async fn list_lessons(
     Owner(owner): Owner,
 ) -> Json<Vec<LessonSummary>> {
     let catalog = state.catalog();
-    Json(
-        catalog
-            .in_order()
-            .into_iter()
-            .map(|l| summarize(&state, l, owner.as_ref()))
-            .collect(),
-    )
+    let mut lessons = Vec::new();
+    for lesson in catalog.in_order() {
+        lessons.push(summarize(&state, lesson, owner.as_ref()).await);
+    }
+    Json(lessons)
 }
 
 pub async fn show_lesson(
@@ -82,7 +85,7 @@ pub async fn show_lesson(
         .get(&id)
         .ok_or_else(|| ApiError::NoLesson(id.clone()))?;
     Ok(Json(LessonOutline {
-        summary: summarize(&state, lesson, owner.as_ref()),
+        summary: summarize(&state, lesson, owner.as_ref()).await,
         step_titles: lesson.steps.iter().map(|s| s.title.clone()).collect(),
         next: catalog.next_in_track(&id).map(|n| n.id.clone()),
     }))

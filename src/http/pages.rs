@@ -86,10 +86,14 @@ pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner)
     let mut tracks: Vec<Track> = Vec::new();
     let catalog = state.catalog();
     for lesson in catalog.in_order() {
-        let passed = owner
-            .as_ref()
-            .and_then(|o| state.sessions.passed_steps(&o.hash(), lesson).ok())
-            .map_or(0, |p| p.len());
+        let passed = match &owner {
+            Some(o) => state
+                .sessions
+                .passed_steps(&o.hash(), lesson)
+                .await
+                .map_or(0, |p| p.len()),
+            None => 0,
+        };
         let entry = CatalogEntry {
             id: lesson.id.clone(),
             title: lesson.title.clone(),

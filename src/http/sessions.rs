@@ -34,7 +34,7 @@ pub struct SessionView {
 }
 
 impl SessionView {
-    fn new(session: &Session, state: &AppState) -> Self {
+    async fn new(session: &Session, state: &AppState) -> Self {
         let limits = &state.config.sandbox;
         Self {
             id: session.id.to_string(),
@@ -44,7 +44,7 @@ impl SessionView {
             idle_timeout_secs: limits.idle_timeout_secs,
             terminal_url: format!("/api/sessions/{}/terminal", session.id),
             attached_terminals: session.terminal.attached(),
-            lesson: state.sessions.lesson_view(session, &state.catalog()),
+            lesson: state.sessions.lesson_view(session, &state.catalog()).await,
         }
     }
 }
@@ -88,7 +88,7 @@ pub async fn create_session(
     let session = state.sessions.create(&token, lesson).await?;
     let mut response = (
         StatusCode::CREATED,
-        Json(SessionView::new(&session, &state)),
+        Json(SessionView::new(&session, &state).await),
     )
         .into_response();
     if fresh {
@@ -105,7 +105,7 @@ pub async fn show_session(
     Path(id): Path<String>,
 ) -> Result<Json<SessionView>, ApiError> {
     let session = state.sessions.get(&id, owner.as_ref())?;
-    Ok(Json(SessionView::new(&session, &state)))
+    Ok(Json(SessionView::new(&session, &state).await))
 }
 
 pub async fn delete_session(

@@ -40,9 +40,9 @@ fn expiry(
 /// other stored session. Learners keep their sandbox (files, processes) across a restart.
 pub async fn recover(sessions: &Sessions) -> Result<(), SessionError> {
     let sandboxes = &sessions.inner.sandboxes;
-    let store = &sessions.inner.store;
-    let mut stored: HashMap<String, StoredSession> = store
-        .sessions()?
+    let mut stored: HashMap<String, StoredSession> = sessions
+        .store(|s| s.sessions())
+        .await?
         .into_iter()
         .map(|s| (s.container_id.clone(), s))
         .collect();
@@ -69,7 +69,7 @@ pub async fn recover(sessions: &Sessions) -> Result<(), SessionError> {
                 tracing::info!(container = %found.container_id, "removing leftover sandbox");
                 sandboxes.remove(&found.container_id).await?;
                 if let Some(id) = found.session_id {
-                    store.delete_session(&id)?;
+                    sessions.store(move |s| s.delete_session(&id)).await?;
                 }
             }
         }
@@ -82,7 +82,9 @@ pub async fn recover(sessions: &Sessions) -> Result<(), SessionError> {
     }
     // Stored sessions whose container has disappeared.
     for session in stored.into_values() {
-        store.delete_session(&session.id)?;
+        sessions
+            .store(move |s| s.delete_session(&session.id))
+            .await?;
     }
     Ok(())
 }
@@ -127,7 +129,7 @@ pub async fn reap_once(sessions: &Sessions) -> Result<(), SessionError> {
             tracing::warn!(session = %id, "could not end session: {e}");
         }
     }
-    sessions.persist_activity()
+    sessions.persist_activity().await
 }
 
 #[cfg(test)]

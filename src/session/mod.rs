@@ -147,6 +147,18 @@ impl Sessions {
         Ok(sessions)
     }
 
+    /// Runs a store call on a blocking thread, never on the async workers.
+    async fn store<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, SessionError> {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || call(&store))
+            .await
+            .map_err(|e| SessionError::Interrupted(e.to_string()))?
+            .map_err(SessionError::from)
+    }
+
     fn live(&self) -> std::sync::MutexGuard<'_, Live> {
         self.inner.live.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -232,10 +244,11 @@ impl Sessions {
                 .as_ref()
                 .map(|l| serde_json::to_string(&l.values).unwrap_or_default()),
         };
-        if let Err(e) = self.inner.store.insert_session(&stored) {
+        let record = stored.clone();
+        if let Err(e) = self.store(move |s| s.insert_session(&record)).await {
             // Without a record the sandbox could not be re-adopted or cleaned up later.
             let _ = sandboxes.remove(&container_id).await;
-            return Err(e.into());
+            return Err(e);
         }
         let session = self.adopt(stored);
         self.inner.events.emit(Event::SessionStarted {
@@ -309,7 +322,8 @@ impl Sessions {
         self.inner.sandboxes.remove(&session.container_id).await?;
         self.live().sessions.remove(id);
         session.terminal.close(reason);
-        self.inner.store.delete_session(id.as_str())?;
+        let owned = id.to_string();
+        self.store(move |s| s.delete_session(&owned)).await?;
         self.inner.events.emit(Event::SessionEnded {
             session: id.to_string(),
             owner: session.owner_hash.clone(),
@@ -377,7 +391,7 @@ impl Sessions {
 
     /// Records activity so that limits keep counting across a restart; sandboxes are left
     /// running for the next start to re-adopt.
-    pub fn persist_activity(&self) -> Result<(), SessionError> {
+    pub async fn persist_activity(&self) -> Result<(), SessionError> {
         let activity: Vec<_> = self
             .snapshot()
             .iter()
@@ -391,7 +405,6 @@ impl Sessions {
                 (s.id.to_string(), at)
             })
             .collect();
-        self.inner.store.touch_sessions(&activity)?;
-        Ok(())
+        self.store(move |s| s.touch_sessions(&activity)).await
     }
 }

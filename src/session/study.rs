@@ -70,7 +70,7 @@ impl Sessions {
     ) -> Result<StepVerdict, SessionError> {
         let lesson = self.lesson_of(session, catalog)?;
         let values = session.values();
-        let passed = self.passed_steps(session.owner_hash(), &lesson)?;
+        let passed = self.passed_steps(session.owner_hash(), &lesson).await?;
         let index = step.unwrap_or_else(|| {
             (0..lesson.steps.len())
                 .find(|s| !passed.contains(s))
@@ -98,12 +98,12 @@ impl Sessions {
             passed: checks.iter().all(|c| c.passed),
             checks,
         };
-        self.report_check(session, &lesson, &verdict)?;
+        self.report_check(session, &lesson, &verdict).await?;
         Ok(verdict)
     }
 
     /// Records a passed step and publishes what happened.
-    fn report_check(
+    async fn report_check(
         &self,
         session: &Session,
         lesson: &Lesson,
@@ -121,22 +121,23 @@ impl Sessions {
                 })
             })
             .collect();
-        self.inner.store.record_attempt(
-            session.owner_hash(),
-            &lesson.id,
-            &step_key,
+        let (owner, lesson_id, key) = (
+            session.owner_hash().to_string(),
+            lesson.id.clone(),
+            step_key.clone(),
+        );
+        let (passed, checks) = (
             verdict.passed,
-            &serde_json::Value::from(recorded).to_string(),
-            unix_now(),
-        )?;
-        if verdict.passed {
-            self.inner.store.record_pass(
-                session.owner_hash(),
-                &lesson.id,
-                &step_key,
-                unix_now(),
-            )?;
-        }
+            serde_json::Value::from(recorded).to_string(),
+        );
+        self.store(move |s| {
+            s.record_attempt(&owner, &lesson_id, &key, passed, &checks, unix_now())?;
+            if passed {
+                s.record_pass(&owner, &lesson_id, &key, unix_now())?;
+            }
+            Ok(())
+        })
+        .await?;
         let (session_id, owner) = (session.id.to_string(), session.owner_hash().to_string());
         self.inner.events.emit(Event::CheckRun {
             session: session_id.clone(),
@@ -161,12 +162,13 @@ impl Sessions {
 
     /// The steps of `lesson` (by position now) that the owner `owner_hash` has passed.
     /// Progress belongs to a step's key, so inserting or moving steps keeps it right.
-    pub fn passed_steps(
+    pub async fn passed_steps(
         &self,
         owner_hash: &str,
         lesson: &Lesson,
     ) -> Result<Vec<usize>, SessionError> {
-        let passed = self.inner.store.passed_steps(owner_hash, &lesson.id)?;
+        let (owner, id) = (owner_hash.to_string(), lesson.id.clone());
+        let passed = self.store(move |s| s.passed_steps(&owner, &id)).await?;
         Ok(lesson
             .steps
             .iter()
@@ -180,7 +182,7 @@ impl Sessions {
     }
 
     /// The session's lesson with every text rendered with the learner's values.
-    pub fn lesson_view(&self, session: &Session, catalog: &Catalog) -> Option<LessonView> {
+    pub async fn lesson_view(&self, session: &Session, catalog: &Catalog) -> Option<LessonView> {
         let lesson = self.lesson_of(session, catalog).ok()?;
         let values = session.values();
         let text = |t: &str| render::render(t, values);
@@ -218,6 +220,7 @@ impl Sessions {
             steps,
             passed_steps: self
                 .passed_steps(session.owner_hash(), &lesson)
+                .await
                 .unwrap_or_default(),
         })
     }

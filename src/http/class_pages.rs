@@ -69,15 +69,9 @@ pub async fn show_class(
         return Ok(to_login(&format!("/classes/{id}")));
     };
     let catalog = state.catalog();
-    let steps_of = |lesson: &str| {
-        catalog
-            .for_session(lesson)
-            .map(|l| l.steps.iter().map(|s| s.key.clone()).collect())
-            .unwrap_or_default()
-    };
     let (class, _) = state
         .classroom
-        .class_with_roster(&instructor, &id, steps_of)
+        .class_with_roster(&instructor, &id, super::classes::step_keys(&state))
         .await?;
     let join_url = super::classes::join_url(&state, &headers, &class.join_code);
     let lessons: Vec<serde_json::Value> = class

@@ -39,6 +39,17 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, 
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("expected {shape}: {e}")))
 }
 
+/// A lesson's step keys in order, from the catalog (or a lesson's last good version).
+pub(super) fn step_keys(state: &AppState) -> impl Fn(&str) -> Vec<String> + Sync {
+    let catalog = state.catalog();
+    move |lesson: &str| {
+        catalog
+            .for_session(lesson)
+            .map(|l| l.steps.iter().map(|s| s.key.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// The address students open: the first public URL configured, else the one this request
 /// came to.
 pub(super) fn join_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
@@ -116,16 +127,9 @@ pub async fn show_class(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<ClassAnswer>, ApiError> {
-    let catalog = state.catalog();
-    let steps_of = |lesson: &str| {
-        catalog
-            .for_session(lesson)
-            .map(|l| l.steps.iter().map(|s| s.key.clone()).collect())
-            .unwrap_or_default()
-    };
     let (class, roster) = state
         .classroom
-        .class_with_roster(&instructor, &id, steps_of)
+        .class_with_roster(&instructor, &id, step_keys(&state))
         .await?;
     Ok(Json(answer(&state, &headers, class, Some(roster))))
 }

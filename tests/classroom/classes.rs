@@ -89,6 +89,15 @@ async fn a_class_is_made_joined_worked_in_and_seen_in_its_roster_across_a_restar
     );
     assert_eq!(class["students"], 0);
     assert_eq!(class["lessons"], json!(["first-steps", "linux-basics"]));
+    // The code is kept only as a hash: neither the database nor its log holds it.
+    let plain = code.replace('-', "");
+    for file in ["pathshala.db", "pathshala.db-wal"] {
+        let bytes = std::fs::read(app.config.data_dir.join(file)).unwrap_or_default();
+        let found = [&plain, &code]
+            .iter()
+            .any(|c| bytes.windows(c.len()).any(|w| w == c.as_bytes()));
+        assert!(!found, "the join code is stored in clear in {file}");
+    }
 
     // A guest does a step first, then joins with the code typed in lower case with spaces:
     // the progress comes along.

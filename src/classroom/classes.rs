@@ -168,18 +168,29 @@ impl Classroom {
     ) -> Result<(ClassView, Vec<RosterEntry>), ClassroomError> {
         let class = self.class_of(instructor, id).await?;
         let owned = id.to_string();
-        let students = self.store(move |s| s.students(&owned)).await?;
+        // Every student with their passes and attempts, in one trip to the store.
+        let students = self
+            .store(move |s| {
+                let mut found = Vec::new();
+                for student in s.students(&owned)? {
+                    let key = student_key(&student.id);
+                    let (passes, attempts) = (s.learner_passes(&key)?, s.learner_attempts(&key)?);
+                    found.push((student, passes, attempts));
+                }
+                Ok(found)
+            })
+            .await?;
+        let steps: Vec<(String, Vec<String>)> = class
+            .lessons
+            .iter()
+            .map(|lesson| (lesson.clone(), steps_of(lesson)))
+            .collect();
         let mut roster = Vec::new();
-        for student in students {
-            let key = student_key(&student.id);
-            let (passes, attempts) = self
-                .store(move |s| Ok((s.learner_passes(&key)?, s.learner_attempts(&key)?)))
-                .await?;
-            let lessons = class
-                .lessons
+        for (student, passes, attempts) in students {
+            let lessons = steps
                 .iter()
-                .map(|lesson| {
-                    let passed_steps = steps_of(lesson)
+                .map(|(lesson, keys)| {
+                    let passed_steps = keys
                         .iter()
                         .enumerate()
                         .filter(|(_, key)| passes.iter().any(|(l, k)| l == lesson && k == *key))

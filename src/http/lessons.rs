@@ -9,7 +9,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::owner::Owner;
 use crate::lesson::{Lesson, Level};
-use crate::session::{OwnerToken, StepVerdict};
+use crate::session::{OwnerToken, Progress, StepVerdict};
 
 /// A lesson in the catalog, with the asking learner's progress.
 #[derive(Debug, Serialize)]
@@ -42,15 +42,14 @@ fn level_name(level: Level) -> &'static str {
     }
 }
 
-async fn summarize(state: &AppState, lesson: &Lesson, owner: Option<&OwnerToken>) -> LessonSummary {
-    let passed_steps = match owner {
-        Some(o) => state
-            .sessions
-            .passed_steps(&o.hash(), lesson)
-            .await
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
+/// What the owner has passed; nothing for a visitor without a cookie (or if it cannot be
+/// read: the catalog is still worth showing).
+async fn progress(state: &AppState, owner: Option<&OwnerToken>) -> Option<Progress> {
+    state.sessions.progress(&owner?.hash()).await.ok()
+}
+
+fn summarize(lesson: &Lesson, progress: Option<&Progress>) -> LessonSummary {
+    let passed_steps = progress.map(|p| p.passed(lesson)).unwrap_or_default();
     LessonSummary {
         id: lesson.id.clone(),
         title: lesson.title.clone(),
@@ -68,11 +67,14 @@ pub async fn list_lessons(
     Owner(owner): Owner,
 ) -> Json<Vec<LessonSummary>> {
     let catalog = state.catalog();
-    let mut lessons = Vec::new();
-    for lesson in catalog.in_order() {
-        lessons.push(summarize(&state, lesson, owner.as_ref()).await);
-    }
-    Json(lessons)
+    let progress = progress(&state, owner.as_ref()).await;
+    Json(
+        catalog
+            .in_order()
+            .into_iter()
+            .map(|l| summarize(l, progress.as_ref()))
+            .collect(),
+    )
 }
 
 pub async fn show_lesson(
@@ -85,7 +87,7 @@ pub async fn show_lesson(
         .get(&id)
         .ok_or_else(|| ApiError::NoLesson(id.clone()))?;
     Ok(Json(LessonOutline {
-        summary: summarize(&state, lesson, owner.as_ref()).await,
+        summary: summarize(lesson, progress(&state, owner.as_ref()).await.as_ref()),
         step_titles: lesson.steps.iter().map(|s| s.title.clone()).collect(),
         next: catalog.next_in_track(&id).map(|n| n.id.clone()),
     }))

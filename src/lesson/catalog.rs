@@ -103,10 +103,6 @@ impl SharedCatalog {
         self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn replace(&self, catalog: Catalog) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
-    }
-
     /// Replaces the catalog after a reload, keeping the last good version of each lesson
     /// in `broken` for the sessions running it.
     pub fn reload(&self, lessons: Vec<Lesson>, broken: &[String]) {

@@ -63,9 +63,6 @@ pub fn describe(error: &minijinja::Error) -> String {
         text = format!("{text}: {cause}");
         source = cause.source();
     }
-    if text.contains("past") && text.contains("characters") {
-        return text;
-    }
     if matches!(error.kind(), minijinja::ErrorKind::OutOfFuel) {
         return "it takes too long to render (a loop that runs too often)".into();
     }

@@ -160,25 +160,20 @@ impl Sessions {
         Ok(())
     }
 
+    /// Everything the owner `owner_hash` has passed, in one store call (for pages that
+    /// show every lesson).
+    pub async fn progress(&self, owner_hash: &str) -> Result<Progress, SessionError> {
+        let owner = owner_hash.to_string();
+        Ok(Progress(self.store(move |s| s.passed_steps(&owner)).await?))
+    }
+
     /// The steps of `lesson` (by position now) that the owner `owner_hash` has passed.
-    /// Progress belongs to a step's key, so inserting or moving steps keeps it right.
     pub async fn passed_steps(
         &self,
         owner_hash: &str,
         lesson: &Lesson,
     ) -> Result<Vec<usize>, SessionError> {
-        let (owner, id) = (owner_hash.to_string(), lesson.id.clone());
-        let passed = self.store(move |s| s.passed_steps(&owner, &id)).await?;
-        Ok(lesson
-            .steps
-            .iter()
-            .enumerate()
-            .filter(|(index, step)| {
-                passed.contains(&step.key)
-                    || passed.contains(&format!("{LEGACY_STEP_PREFIX}{index}"))
-            })
-            .map(|(index, _)| index)
-            .collect())
+        Ok(self.progress(owner_hash).await?.passed(lesson))
     }
 
     /// The session's lesson with every text rendered with the learner's values.
@@ -223,6 +218,32 @@ impl Sessions {
                 .await
                 .unwrap_or_default(),
         })
+    }
+}
+
+/// A learner's passed steps: (lesson, step key).
+pub struct Progress(Vec<(String, String)>);
+
+impl Progress {
+    /// The steps of `lesson`, by position now, that were passed. Progress belongs to a
+    /// step's key, so inserting or moving steps keeps it right.
+    pub fn passed(&self, lesson: &Lesson) -> Vec<usize> {
+        let keys: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(l, _)| *l == lesson.id)
+            .map(|(_, k)| k.as_str())
+            .collect();
+        lesson
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(index, step)| {
+                keys.contains(&step.key.as_str())
+                    || keys.contains(&format!("{LEGACY_STEP_PREFIX}{index}").as_str())
+            })
+            .map(|(index, _)| index)
+            .collect()
     }
 }
 

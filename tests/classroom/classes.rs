@@ -4,10 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::instructors::instructors;
+use crate::instructors::{PASSWORD, add_instructor};
 use crate::support::{TestApp, TestClient, test_config};
-
-const PASSWORD: &str = "correct horse battery";
 
 /// A browser logged in as instructor `name`.
 async fn logged_in(app: &TestApp, name: &str) -> TestClient {
@@ -46,12 +44,7 @@ async fn pass_first_step(student: &mut TestClient) -> String {
 
 fn setup_instructors(config: &pathshala::Config) {
     for name in ["asha", "bikash"] {
-        let (ok, said) = instructors(
-            &config.data_dir,
-            &["add", name, "--password-stdin"],
-            &format!("{PASSWORD}\n"),
-        );
-        assert!(ok, "{said}");
+        add_instructor(&config.data_dir, name);
     }
 }
 

@@ -36,16 +36,24 @@ pub fn instructors(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> (b
     (output.status.success(), text)
 }
 
+/// The password every test instructor gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Adds instructor `name` with [`PASSWORD`], as an operator would.
+pub fn add_instructor(data_dir: &std::path::Path, name: &str) {
+    let (ok, said) = instructors(
+        data_dir,
+        &["add", name, "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(ok, "{said}");
+}
+
 #[tokio::test]
 async fn an_instructor_added_from_the_command_line_logs_in_and_out() {
     let config = test_config();
     let data = config.data_dir.clone();
-    let (ok, said) = instructors(
-        &data,
-        &["add", "asha", "--password-stdin"],
-        "correct horse battery\n",
-    );
-    assert!(ok, "{said}");
+    add_instructor(&data, "asha");
     let (ok, said) = instructors(&data, &["add", "bikash", "--password-stdin"], "short\n");
     assert!(!ok && said.contains("at least 10 characters"), "{said}");
     let (_, listed) = instructors(&data, &["list"], "");
@@ -56,7 +64,7 @@ async fn an_instructor_added_from_the_command_line_logs_in_and_out() {
     let me: Value = browser.get_json("/api/me").await;
     assert_eq!(me, json!({"role": "guest", "name": null, "class": null}));
 
-    let body = json!({"name": "asha", "password": "correct horse battery"}).to_string();
+    let body = json!({"name": "asha", "password": PASSWORD}).to_string();
     let response = browser.post("/api/auth/login", &body).await;
     assert_eq!(response.status(), 200);
     let cookie = response.headers()["set-cookie"]
@@ -112,21 +120,16 @@ async fn wrong_logins_look_alike_are_slowed_then_refused_and_removal_ends_a_logi
     config.classroom.login_lockout_after_failures = 3;
     config.classroom.login_lockout_secs = 120;
     let data = config.data_dir.clone();
-    let (ok, said) = instructors(
-        &data,
-        &["add", "asha", "--password-stdin"],
-        "correct horse battery\n",
-    );
-    assert!(ok, "{said}");
+    add_instructor(&data, "asha");
     let app = TestApp::spawn_with(config).await;
 
     let mut teacher = app.client();
-    let good = json!({"name": "asha", "password": "correct horse battery"}).to_string();
+    let good = json!({"name": "asha", "password": PASSWORD}).to_string();
     assert_eq!(teacher.post("/api/auth/login", &good).await.status(), 200);
 
     let mut stranger = app.client();
     let wrong_password = json!({"name": "asha", "password": "not her password"}).to_string();
-    let wrong_name = json!({"name": "nobody", "password": "correct horse battery"}).to_string();
+    let wrong_name = json!({"name": "nobody", "password": PASSWORD}).to_string();
     let first = stranger.post("/api/auth/login", &wrong_password).await;
     assert_eq!(first.status(), 401);
     let first: Value = first.json().await.unwrap();

@@ -63,6 +63,10 @@ pub struct ClassroomConfig {
     pub checks_per_minute: u32,
     /// Sandboxes one student may have at once, across their browsers (409 past it).
     pub sandboxes_per_student: usize,
+    /// The live view flags a student as stuck after this long on one step (seconds)...
+    pub stuck_after_secs: u64,
+    /// ...or after this many failed checks of one step in a row.
+    pub stuck_after_failures: u32,
 }
 
 impl Default for ClassroomConfig {
@@ -75,6 +79,8 @@ impl Default for ClassroomConfig {
             joins_per_minute: 120,
             checks_per_minute: 60,
             sandboxes_per_student: 2,
+            stuck_after_secs: 10 * 60,
+            stuck_after_failures: 3,
         }
     }
 }

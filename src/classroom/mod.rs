@@ -6,6 +6,8 @@
 mod classes;
 pub mod code;
 pub mod export;
+pub mod live;
+mod live_state;
 mod password;
 mod throttle;
 
@@ -14,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use classes::{ClassView, Joined, NewClass, RosterEntry};
+pub use live_state::{LiveStudent, lesson_keys};
 pub use password::MIN_PASSWORD_CHARS;
 use throttle::{Throttle, Verdict};
 
@@ -78,6 +81,8 @@ struct Inner {
     learners: crate::session::Learners,
     limits: ClassroomConfig,
     throttle: Mutex<Throttle>,
+    /// Help and dismissed stuck flags of the live view.
+    flags: Mutex<live_state::FlagBook>,
 }
 
 /// A logged-in instructor's secret (the cookie's value); only its hash is stored.
@@ -100,6 +105,7 @@ impl Classroom {
         Ok(Self {
             inner: Arc::new(Inner {
                 throttle: Mutex::new(Throttle::new(limits.clone())),
+                flags: Mutex::default(),
                 store,
                 code_key,
                 learners,

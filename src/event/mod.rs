@@ -46,6 +46,16 @@ pub enum Event {
         step: usize,
         step_key: String,
     },
+    /// The learner pressed "I'm stuck" on a step of their lesson.
+    HelpRequested {
+        session: String,
+        owner: String,
+        lesson: String,
+        step: usize,
+        step_key: String,
+    },
+    /// An instructor dismissed a student's flags (help, stuck) on their current step.
+    FlagsDismissed { student: String, by: String },
     /// The session is gone, and why (deleted, idle timeout, lifetime, the sandbox died).
     SessionEnded {
         session: String,
@@ -84,7 +94,7 @@ impl Events {
     }
 
     /// Publishes `event`; with nobody listening it is simply dropped.
-    pub(crate) fn emit(&self, event: Event) {
+    pub fn emit(&self, event: Event) {
         let at = crate::session::terminal::unix_now();
         // An error only means no subscriber right now.
         let _ = self.sender.send(Arc::new(Stamped { at, event }));

@@ -8,6 +8,7 @@ mod error;
 mod guard;
 mod health;
 mod lessons;
+mod live;
 mod owner;
 mod pages;
 mod preview;
@@ -86,6 +87,13 @@ pub fn router(state: AppState) -> Router {
             "/api/classes/{id}/instructors",
             post(classes::invite_instructor),
         )
+        .route("/api/classes/{id}/live", get(live::live_stream))
+        .route("/api/classes/{id}/heatmap", get(live::show_heatmap))
+        .route(
+            "/api/classes/{id}/students/{student}/dismiss",
+            post(live::dismiss_flags),
+        )
+        .route("/api/sessions/{id}/help", post(live::ask_for_help))
         .route("/api/classes/{id}/export.csv", get(classes::export_csv))
         .route("/api/classes/{id}/export.json", get(classes::export_json))
         .route("/api/join", post(classes::join_class))

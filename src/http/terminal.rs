@@ -189,7 +189,7 @@ async fn say_ended(socket: &mut WebSocket, reason: &str) -> Result<(), BridgeErr
 }
 
 /// Completes once the server starts stopping.
-async fn stop_requested(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+pub(super) async fn stop_requested(stopping: &mut tokio::sync::watch::Receiver<bool>) {
     // An error means the sender is gone, which also means stop.
     let _ = stopping.wait_for(|stop| *stop).await;
 }

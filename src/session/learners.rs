@@ -27,6 +27,15 @@ impl Learners {
             .insert(owner_hash.to_string(), student_id.to_string());
     }
 
+    /// The student the browser `owner_hash` belongs to, if it joined a class.
+    pub fn student_of(&self, owner_hash: &str) -> Option<String> {
+        self.students
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(owner_hash)
+            .cloned()
+    }
+
     /// Whether two browsers are the same learner: the same browser, or two browsers of one
     /// student.
     pub fn same(&self, a: &str, b: &str) -> bool {

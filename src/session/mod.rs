@@ -363,6 +363,22 @@ impl Sessions {
             .count()
     }
 
+    /// The live sessions owned by any of these browsers (a student's browsers).
+    pub fn owned_by(&self, owner_hashes: &[String]) -> Vec<Arc<Session>> {
+        self.live()
+            .sessions
+            .values()
+            .filter(|s| owner_hashes.contains(&s.owner_hash))
+            .cloned()
+            .collect()
+    }
+
+    /// The owner hash of a live session.
+    pub fn owner_of(&self, id: &str) -> Option<String> {
+        let id = SessionId::parse(id)?;
+        self.live().sessions.get(&id).map(|s| s.owner_hash.clone())
+    }
+
     /// Number of live sessions.
     pub fn count(&self) -> usize {
         self.live().sessions.len()

@@ -372,3 +372,30 @@ fn link(
     )?;
     Ok(())
 }
+
+impl Store {
+    /// Every check run made in a class, with its learner key, oldest first.
+    pub fn class_attempts(
+        &self,
+        class_id: &str,
+    ) -> Result<Vec<(String, StoredAttempt)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT learner, lesson_id, step_key, at, passed, checks FROM attempts \
+             WHERE class_id = ?1 ORDER BY at, rowid",
+        )?;
+        let rows = stmt.query_map(params![class_id], |r| {
+            Ok((
+                r.get(0)?,
+                StoredAttempt {
+                    lesson: r.get(1)?,
+                    step_key: r.get(2)?,
+                    at: r.get(3)?,
+                    passed: r.get(4)?,
+                    checks: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     "CREATE TABLE sessions (
         id           TEXT PRIMARY KEY,
         owner_hash   TEXT NOT NULL,
@@ -89,6 +89,8 @@ const MIGRATIONS: [&str; 6] = [
         checks    TEXT NOT NULL
      ) STRICT;
      CREATE INDEX attempts_by_learner ON attempts (learner, lesson_id);",
+    // The live view and heatmap read a class's check runs at once.
+    "CREATE INDEX attempts_by_class ON attempts (class_id, at);",
 ];
 
 /// The learner key of the browser whose owner hash is `?1`: its student's, once it joined

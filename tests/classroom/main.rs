@@ -8,3 +8,4 @@ mod support;
 
 mod classes;
 mod instructors;
+mod live;

@@ -86,6 +86,32 @@ async fn an_instructor_makes_a_class_a_student_joins_and_works_and_the_roster_sh
         student.terminal_text().await.contains("learner@lab")
     })
     .await;
+    // "I'm stuck" puts a help flag on the instructor's grid.
+    eventually("the student sees the I'm stuck button", || async {
+        student
+            .eval("return !document.getElementById('help').hidden;")
+            .await
+            == serde_json::json!(true)
+    })
+    .await;
+    student.click("#help").await;
+    eventually("the student is told the instructor knows", || async {
+        student.text("#help-sent").await.contains("has been told")
+    })
+    .await;
+    eventually("the live grid shows the help request", || async {
+        teacher.text("#live").await.contains("asked for help")
+    })
+    .await;
+    // A check that fails shows on the instructor's live grid by itself, with its message.
+    student.click("#check").await;
+    eventually("the live grid shows the failed check", || async {
+        teacher
+            .eval("const r = document.querySelector('#live tr'); return !!r && r.textContent.includes('Sita Rai') && !!r.querySelector('td.failed') && r.querySelector('td.last-failure').textContent.length > 0;")
+            .await
+            == serde_json::json!(true)
+    })
+    .await;
     student
         .type_into_terminal("sudo mkdir -p /srv/tuition && sudo chown learner: /srv/tuition\n")
         .await;
@@ -102,6 +128,13 @@ async fn an_instructor_makes_a_class_a_student_joins_and_works_and_the_roster_sh
     eventually("the instructor's page shows the student's step", || async {
         let roster = teacher.text("#roster").await;
         roster.contains("Sita Rai") && roster.contains("1/2 steps")
+    })
+    .await;
+    eventually("the live grid shows the passed step", || async {
+        teacher
+            .eval("return !!document.querySelector('#live tr td.passed');")
+            .await
+            == serde_json::json!(true)
     })
     .await;
     teacher.screenshot("class-roster.png").await;

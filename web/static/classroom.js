@@ -144,3 +144,102 @@ if (classPage) {
     }
   });
 }
+
+// The live grid: a snapshot, then rows as they change, from the class's event stream.
+// EventSource reconnects by itself after a drop, and each reconnection starts from a
+// fresh snapshot.
+if (classPage) {
+  const id = classPage.dataset.class;
+  const status = document.getElementById("live-status");
+  const rows = new Map();
+  let lessons = [];
+  const td = (text, className, title) => {
+    const cell = document.createElement("td");
+    cell.textContent = text;
+    if (className) cell.className = className;
+    if (title) cell.title = title;
+    return cell;
+  };
+  const presence = (row) =>
+    row.presence === "idle" ? `idle ${row.idle_minutes} min` : row.presence;
+  const head = () => {
+    const tr = document.createElement("tr");
+    tr.appendChild(td("Student"));
+    for (const lesson of lessons) {
+      lesson.steps.forEach((step, i) => tr.appendChild(td(`${i + 1}`, "step", `${lesson.title}: ${step.title}`)));
+    }
+    tr.appendChild(td("Now"));
+    tr.appendChild(td("Last failure"));
+    tr.appendChild(td("Flags"));
+    document.getElementById("live-head").replaceChildren(tr);
+  };
+  const render = () => {
+    const sorted = [...rows.values()].sort(
+      (a, b) =>
+        b.attention - a.attention ||
+        b.failures_in_a_row - a.failures_in_a_row ||
+        a.name.localeCompare(b.name),
+    );
+    const now = Date.now() / 1000;
+    const trs = sorted.map((row) => {
+      const tr = document.createElement("tr");
+      tr.dataset.student = row.id;
+      if (row.flags.length) tr.className = "flagged";
+      tr.appendChild(td(`${row.name} · ${presence(row)}`, `presence-${row.presence}`));
+      for (const lesson of lessons) {
+        const cells = row.cells[lesson.id] || [];
+        lesson.steps.forEach((step, i) => {
+          const cell = cells[i] || { state: "not_started", failures: 0 };
+          const text = cell.state === "passed" ? "✓" : cell.state === "failed" ? `✗${cell.failures}` : cell.state === "working" ? "…" : "";
+          const failure = row.last_failure;
+          const hint =
+            failure && failure.lesson === lesson.id && failure.step === i ? failure.message : step.title;
+          tr.appendChild(td(text, `cell ${cell.state}`, hint));
+        });
+      }
+      const minutes = row.since ? Math.max(0, Math.floor((now - row.since) / 60)) : null;
+      tr.appendChild(td(row.step === null ? "" : `step ${row.step + 1}${minutes === null ? "" : ` · ${minutes} min`}`));
+      tr.appendChild(td(row.last_failure ? row.last_failure.message : "", "last-failure"));
+      const flags = td(row.flags.map((f) => (f.kind === "help" ? `asked for help` : `stuck: ${f.reason}`)).join("; "), "flags");
+      if (row.flags.length) {
+        const dismiss = document.createElement("button");
+        dismiss.type = "button";
+        dismiss.textContent = "Dismiss";
+        dismiss.addEventListener("click", async () => {
+          if (!confirm(`Clear ${row.name}'s flags on this step?`)) return;
+          try {
+            await postJson(`/api/classes/${id}/students/${row.id}/dismiss`);
+          } catch (error) {
+            showError(error.message);
+          }
+        });
+        flags.appendChild(dismiss);
+      }
+      tr.appendChild(flags);
+      return tr;
+    });
+    document.getElementById("live").replaceChildren(...trs);
+  };
+  const source = new EventSource(`/api/classes/${id}/live`);
+  source.addEventListener("open", () => {
+    status.textContent = "live";
+  });
+  source.addEventListener("error", () => {
+    status.textContent = "connection lost; reconnecting…";
+  });
+  source.addEventListener("snapshot", (event) => {
+    const snapshot = JSON.parse(event.data);
+    lessons = snapshot.lessons;
+    rows.clear();
+    for (const row of snapshot.students) rows.set(row.id, row);
+    head();
+    render();
+  });
+  source.addEventListener("student", (event) => {
+    const row = JSON.parse(event.data);
+    rows.set(row.id, row);
+    render();
+  });
+  // Time on a step moves on between events.
+  setInterval(render, 30000);
+}

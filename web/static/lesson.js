@@ -209,5 +209,21 @@
   $("hint").addEventListener("click", showHint);
   $("next").addEventListener("click", () => show(current + 1));
   $("reset").addEventListener("click", reset);
+  // Students of a class can tell their instructor they are stuck; others have nobody to tell.
+  fetch("/api/me")
+    .then((r) => (r.ok ? r.json() : null))
+    .then((me) => {
+      if (me && me.role === "student") $("help").hidden = false;
+    })
+    .catch(() => {});
+  $("help").addEventListener("click", async () => {
+    try {
+      const flagged = await api("POST", `/api/sessions/${sessionId}/help`, {});
+      $("help-sent").textContent = `Your instructor has been told you are stuck on step ${flagged.step + 1}.`;
+    } catch (e) {
+      $("help-sent").textContent = `Could not reach your instructor: ${e.message}`;
+    }
+    $("help-sent").hidden = false;
+  });
   start();
 })();

@@ -36,7 +36,6 @@ pub struct LiveSession {
 pub struct StudentFacts {
     pub id: String,
     pub name: String,
-    pub joined_at: i64,
     /// Oldest first.
     pub attempts: Vec<StoredAttempt>,
     /// (lesson, step key, at).

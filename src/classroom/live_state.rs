@@ -97,7 +97,6 @@ impl Classroom {
                     dismissed: flags.dismissed.get(&student.id).cloned(),
                     id: student.id,
                     name: student.name,
-                    joined_at: student.joined_at,
                     attempts,
                     passes,
                     sessions: Vec::new(),

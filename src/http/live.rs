@@ -363,9 +363,7 @@ pub async fn ask_for_help(
         .sessions
         .passed_steps(session.owner_hash(), &lesson)
         .await?;
-    let step = (0..lesson.steps.len())
-        .find(|s| !passed.contains(s))
-        .unwrap_or(lesson.steps.len().saturating_sub(1));
+    let step = crate::session::current_step(&lesson, &passed);
     let key = lesson.steps[step].key.clone();
     if state
         .classroom

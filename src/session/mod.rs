@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 pub use id::{OwnerToken, SessionId};
 pub use learners::Learners;
-pub use study::{LessonView, Progress, StepVerdict, StepView};
+pub use study::{LessonView, Progress, StepVerdict, StepView, current_step};
 pub use terminal::{Attachment, Terminal, TerminalState};
 
 use crate::config::SandboxConfig;

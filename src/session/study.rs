@@ -46,6 +46,13 @@ pub struct StepView {
     pub checks: Vec<String>,
 }
 
+/// The step a learner is on: the first not yet passed, or the last once all have.
+pub fn current_step(lesson: &Lesson, passed: &[usize]) -> usize {
+    (0..lesson.steps.len())
+        .find(|s| !passed.contains(s))
+        .unwrap_or(lesson.steps.len().saturating_sub(1))
+}
+
 impl Sessions {
     /// The lesson `session` was started for: the catalog's current version, or, while an
     /// edit has broken it (`serve --dev`), the last version that loaded.
@@ -71,11 +78,7 @@ impl Sessions {
         let lesson = self.lesson_of(session, catalog)?;
         let values = session.values();
         let passed = self.passed_steps(session.owner_hash(), &lesson).await?;
-        let index = step.unwrap_or_else(|| {
-            (0..lesson.steps.len())
-                .find(|s| !passed.contains(s))
-                .unwrap_or(lesson.steps.len().saturating_sub(1))
-        });
+        let index = step.unwrap_or_else(|| current_step(&lesson, &passed));
         let Some(found) = lesson.steps.get(index) else {
             return Err(SessionError::NoSuchStep {
                 step: index,

@@ -300,6 +300,17 @@ pub struct StoredAttempt {
     pub checks: String,
 }
 
+/// A check run from `lesson_id, step_key, at, passed, checks` starting at column `first`.
+fn row_to_attempt(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<StoredAttempt> {
+    Ok(StoredAttempt {
+        lesson: r.get(first)?,
+        step_key: r.get(first + 1)?,
+        at: r.get(first + 2)?,
+        passed: r.get(first + 3)?,
+        checks: r.get(first + 4)?,
+    })
+}
+
 impl StoredAttempt {
     /// The message of the first check that failed in this run.
     pub fn first_failure(&self) -> Option<String> {
@@ -332,15 +343,7 @@ impl Store {
             "SELECT lesson_id, step_key, at, passed, checks FROM attempts WHERE learner = ?1 \
              ORDER BY at, rowid",
         )?;
-        let rows = stmt.query_map(params![learner], |r| {
-            Ok(StoredAttempt {
-                lesson: r.get(0)?,
-                step_key: r.get(1)?,
-                at: r.get(2)?,
-                passed: r.get(3)?,
-                checks: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![learner], |r| row_to_attempt(r, 0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
@@ -385,16 +388,7 @@ impl Store {
              WHERE class_id = ?1 ORDER BY at, rowid",
         )?;
         let rows = stmt.query_map(params![class_id], |r| {
-            Ok((
-                r.get(0)?,
-                StoredAttempt {
-                    lesson: r.get(1)?,
-                    step_key: r.get(2)?,
-                    at: r.get(3)?,
-                    passed: r.get(4)?,
-                    checks: r.get(5)?,
-                },
-            ))
+            Ok((r.get(0)?, row_to_attempt(r, 1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

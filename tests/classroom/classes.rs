@@ -8,14 +8,14 @@ use crate::instructors::{PASSWORD, add_instructor};
 use crate::support::{TestApp, TestClient, test_config};
 
 /// A browser logged in as instructor `name`.
-async fn logged_in(app: &TestApp, name: &str) -> TestClient {
+pub(crate) async fn logged_in(app: &TestApp, name: &str) -> TestClient {
     let mut browser = app.client();
     let body = json!({"name": name, "password": PASSWORD}).to_string();
     assert_eq!(browser.post("/api/auth/login", &body).await.status(), 200);
     browser
 }
 
-async fn post_json(browser: &mut TestClient, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn post_json(browser: &mut TestClient, path: &str, body: Value) -> (u16, Value) {
     let response = browser.post(path, &body.to_string()).await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))

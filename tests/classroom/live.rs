@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::instructors::{PASSWORD, add_instructor};
+use crate::classes::{logged_in, post_json};
+use crate::instructors::add_instructor;
 use crate::support::{TestApp, TestClient, test_config};
 
 /// A server-sent event stream read as it arrives.
@@ -62,12 +63,6 @@ async fn open_stream(browser: &TestClient, class: &str) -> EventStream {
     }
 }
 
-async fn post_json(browser: &mut TestClient, path: &str, body: Value) -> (u16, Value) {
-    let response = browser.post(path, &body.to_string()).await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 const SOON: Duration = Duration::from_secs(2);
 
 #[tokio::test]
@@ -78,9 +73,7 @@ async fn the_live_view_shows_checks_flags_and_help_as_they_happen() {
         add_instructor(&config.data_dir, name);
     }
     let app = TestApp::spawn_with(config).await;
-    let mut asha = app.client();
-    let login = json!({"name": "asha", "password": PASSWORD}).to_string();
-    assert_eq!(asha.post("/api/auth/login", &login).await.status(), 200);
+    let mut asha = logged_in(&app, "asha").await;
     let (_, class) = post_json(
         &mut asha,
         "/api/classes",
@@ -93,9 +86,7 @@ async fn the_live_view_shows_checks_flags_and_help_as_they_happen() {
     // Only the class's instructors may watch it.
     let live = format!("/api/classes/{id}/live");
     assert_eq!(app.client().get(&live).await.status(), 401);
-    let mut bikash = app.client();
-    let login = json!({"name": "bikash", "password": PASSWORD}).to_string();
-    assert_eq!(bikash.post("/api/auth/login", &login).await.status(), 200);
+    let mut bikash = logged_in(&app, "bikash").await;
     assert_eq!(bikash.get(&live).await.status(), 403);
     assert_eq!(
         bikash

@@ -8,6 +8,7 @@ pub mod code;
 pub mod export;
 pub mod live;
 mod live_state;
+mod log;
 mod password;
 mod throttle;
 
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 
 pub use classes::{ClassView, Joined, NewClass, RosterEntry};
 pub use live_state::{LiveStudent, lesson_keys};
+pub use log::ANNOUNCE;
 pub use password::MIN_PASSWORD_CHARS;
 use throttle::{Throttle, Verdict};
 

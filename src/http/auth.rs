@@ -96,11 +96,21 @@ pub async fn show_me(
         None => None,
     };
     Ok(Json(match student {
-        Some((student, class)) => Me {
-            role: "student",
-            name: Some(student.name),
-            class: Some(serde_json::json!({"id": class.id, "name": class.name})),
-        },
+        Some((student, class)) => {
+            // The class's latest announcement, for a page opened after it was made.
+            let announcement = state
+                .classroom
+                .latest_announcement(&class.id, super::actions::ANNOUNCEMENT_SHOWN_SECS)
+                .await?
+                .map(|(text, by, at)| serde_json::json!({"text": text, "by": by, "at": at}));
+            Me {
+                role: "student",
+                name: Some(student.name),
+                class: Some(serde_json::json!({
+                    "id": class.id, "name": class.name, "announcement": announcement,
+                })),
+            }
+        }
         None => Me {
             role: "guest",
             name: None,

@@ -32,6 +32,9 @@ pub enum ApiError {
     TooManySandboxes(usize),
     #[error("too many requests; try again in {} seconds", retry_after.as_secs().max(1))]
     RateLimited { retry_after: std::time::Duration },
+    /// An instructor's action found no sandbox to act on.
+    #[error("{0}")]
+    NothingRunning(String),
     #[error(
         "this server does not answer to that name; its operator can add the public URL \
          to allowed_origins"
@@ -81,9 +84,9 @@ impl IntoResponse for ApiError {
             ApiError::ForeignOrigin | ApiError::UnknownHost => {
                 (StatusCode::FORBIDDEN, self.to_string())
             }
-            ApiError::Session(SessionError::NotFound) | ApiError::NoLesson(_) => {
-                (StatusCode::NOT_FOUND, self.to_string())
-            }
+            ApiError::Session(SessionError::NotFound)
+            | ApiError::NoLesson(_)
+            | ApiError::NothingRunning(_) => (StatusCode::NOT_FOUND, self.to_string()),
             ApiError::Session(SessionError::Full { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, self.to_string())
             }

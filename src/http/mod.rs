@@ -1,5 +1,6 @@
 //! The HTTP edge: the route table, shared state, and the only module that imports axum.
 
+mod actions;
 mod assets;
 mod auth;
 mod class_pages;
@@ -94,6 +95,27 @@ pub fn router(state: AppState) -> Router {
             post(live::dismiss_flags),
         )
         .route("/api/sessions/{id}/help", post(live::ask_for_help))
+        .route("/api/classes/{id}/watches", get(actions::list_watches))
+        .route("/api/classes/{id}/actions", get(actions::list_actions))
+        .route(
+            "/api/classes/{id}/students/{student}/reset",
+            post(actions::reset_student),
+        )
+        .route(
+            "/api/classes/{id}/students/{student}/restart",
+            post(actions::restart_student),
+        )
+        .route(
+            "/api/classes/{id}/students/{student}/end",
+            post(actions::end_student),
+        )
+        .route(
+            "/api/classes/{id}/students/{student}/extend",
+            post(actions::extend_student),
+        )
+        .route("/api/classes/{id}/extend", post(actions::extend_class))
+        .route("/api/classes/{id}/end-all", post(actions::end_class))
+        .route("/api/classes/{id}/announce", post(actions::announce))
         .route("/api/classes/{id}/export.csv", get(classes::export_csv))
         .route("/api/classes/{id}/export.json", get(classes::export_json))
         .route("/api/join", post(classes::join_class))

@@ -40,7 +40,7 @@ impl SessionView {
             id: session.id.to_string(),
             state: session.state(),
             created_at: session.created_at,
-            expires_at: session.created_at + limits.max_lifetime_secs as i64,
+            expires_at: session.expires_at(limits),
             idle_timeout_secs: limits.idle_timeout_secs,
             terminal_url: format!("/api/sessions/{}/terminal", session.id),
             attached_terminals: session.terminal.attached(),

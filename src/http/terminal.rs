@@ -1,10 +1,12 @@
 //! `GET /api/sessions/{id}/terminal`: the WebSocket bridged to the session's shell.
-//! Binary frames carry raw terminal bytes both ways; text frames carry JSON control messages.
+//! Binary frames carry raw terminal bytes both ways; text frames carry JSON control messages
+//! and notices (an instructor watching, an announcement). With `?watch=1`, an instructor of
+//! the owner's class watches read-only: output out, and whatever comes in dropped here.
 
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
@@ -12,9 +14,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
+use super::auth::MaybeInstructor;
 use super::error::ApiError;
 use super::owner::Owner;
-use crate::session::{Session, TerminalState};
+use crate::classroom::ClassroomError;
+use crate::session::terminal::Notice;
+use crate::session::{Attachment, Session, TerminalState};
 
 /// Largest message a browser may send (a big paste arrives in several).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -55,15 +60,35 @@ impl ServerMessage<'_> {
     }
 }
 
+/// `?watch=1` asks to watch read-only.
+#[derive(Debug, Deserialize)]
+pub struct TerminalQuery {
+    watch: Option<String>,
+}
+
+impl TerminalQuery {
+    fn watching(&self) -> bool {
+        matches!(self.watch.as_deref(), Some("1" | "true" | "yes"))
+    }
+}
+
 pub async fn open_terminal(
     State(state): State<AppState>,
     Owner(owner): Owner,
+    instructor: MaybeInstructor,
     Path(id): Path<String>,
+    Query(query): Query<TerminalQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     if !super::guard::origin_allowed(&headers, &state.config.allowed_origins) {
         return Err(ApiError::ForeignOrigin);
+    }
+    if query.watching() {
+        let instructor = instructor
+            .0
+            .ok_or(ApiError::Classroom(ClassroomError::NotLoggedIn))?;
+        return open_watch(state, instructor, &id, upgrade).await;
     }
     let session = state.sessions.get(&id, owner.as_ref())?;
     let stopping = state.stopping.clone();
@@ -73,8 +98,52 @@ pub async fn open_terminal(
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             let _open = open;
-            if let Err(e) = bridge(socket, &session, &sessions, stopping).await {
+            // Subscribed before the watchers are read, so no watch falls between the two.
+            let notices = session.terminal.notices();
+            let watching = session.terminal.watchers();
+            let attachment = sessions.attach(&session);
+            let role = Role::Learner { notices, watching };
+            if let Err(e) = bridge(socket, &session, attachment, role, stopping).await {
                 tracing::debug!(session = %session.id, "terminal connection closed: {e}");
+            }
+        }))
+}
+
+/// An instructor watching a student's terminal: allowed for the instructors of the
+/// student's class only, and logged from start to end.
+async fn open_watch(
+    state: AppState,
+    instructor: String,
+    id: &str,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let session = state.sessions.find(id)?;
+    let student = state
+        .classroom
+        .student_taught_by(&instructor, session.owner_hash())
+        .await?;
+    let stopping = state.stopping.clone();
+    let classroom = state.classroom.clone();
+    let open = OpenConnection::new(&state.connections);
+    Ok(upgrade
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            let _open = open;
+            let lesson = session.lesson.as_ref().map(|l| l.id.as_str());
+            let logged = classroom
+                .start_watch(&instructor, &student, &session.id.to_string(), lesson)
+                .await;
+            let attachment = session.terminal.watch(&instructor);
+            if let Err(e) = bridge(socket, &session, attachment, Role::Watcher, stopping).await {
+                tracing::debug!(session = %session.id, "watch closed: {e}");
+            }
+            match logged {
+                Ok(watch) => {
+                    if let Err(e) = classroom.end_watch(watch).await {
+                        tracing::warn!(session = %session.id, "could not log a watch's end: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!(session = %session.id, "could not log a watch: {e}"),
             }
         }))
 }
@@ -113,16 +182,28 @@ async fn send(socket: &mut WebSocket, message: Message) -> Result<(), BridgeErro
     }
 }
 
+/// Who is on the other end of a connection.
+enum Role {
+    /// The learner: keystrokes and control messages in, notices out (starting with who is
+    /// watching already).
+    Learner {
+        notices: tokio::sync::broadcast::Receiver<Notice>,
+        watching: Vec<String>,
+    },
+    /// An instructor watching: output only; whatever they send is dropped.
+    Watcher,
+}
+
 /// One browser connection: the current screen first, then live output one way and keystrokes
 /// and control messages the other, until either side goes away.
 async fn bridge(
     mut socket: WebSocket,
     session: &Session,
-    sessions: &crate::session::Sessions,
+    mut attachment: Attachment,
+    mut role: Role,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), BridgeError> {
     let terminal = &session.terminal;
-    let mut attachment = sessions.attach(session);
     let mut state = terminal.state();
     send(&mut socket, Message::Binary(attachment.snapshot.clone())).await?;
     // A terminal that ended before this browser came says so at once.
@@ -130,6 +211,13 @@ async fn bridge(
     if let Some(reason) = ended {
         return say_ended(&mut socket, &reason).await;
     }
+    if let Role::Learner { watching, .. } = &mut role {
+        for by in std::mem::take(watching) {
+            let notice = Notice::Watch { watching: true, by };
+            send(&mut socket, notice_frame(&notice)).await?;
+        }
+    }
+    let read_only = matches!(role, Role::Watcher);
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut last_heard = tokio::time::Instant::now();
     loop {
@@ -138,6 +226,9 @@ async fn bridge(
                 let Some(Ok(message)) = incoming else { return Ok(()) };
                 last_heard = tokio::time::Instant::now();
                 match message {
+                    Message::Close(_) => return Ok(()),
+                    // A watcher's keystrokes and resizes stop here: they never reach the shell.
+                    _ if read_only => {}
                     Message::Binary(bytes) => {
                         if tokio::time::timeout(INPUT_TIMEOUT, terminal.send_input(bytes)).await.is_err() {
                             let message = "the shell is not reading input; keystrokes were dropped";
@@ -149,7 +240,6 @@ async fn bridge(
                             send(&mut socket, reply).await?;
                         }
                     }
-                    Message::Close(_) => return Ok(()),
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
@@ -161,6 +251,11 @@ async fn bridge(
                     Err(RecvError::Closed) => return Ok(()),
                 };
                 send(&mut socket, Message::Binary(frame)).await?;
+            }
+            notice = next_notice(&mut role) => {
+                if let Some(notice) = notice {
+                    send(&mut socket, notice_frame(&notice)).await?;
+                }
             }
             changed = state.changed() => {
                 if changed.is_err() { return Ok(()) }
@@ -181,6 +276,23 @@ async fn bridge(
             }
         }
     }
+}
+
+/// The next notice for a learner (none for a watcher, ever). A learner whose page fell
+/// behind on notices skips the ones missed.
+async fn next_notice(role: &mut Role) -> Option<Notice> {
+    match role {
+        Role::Learner { notices, .. } => match notices.recv().await {
+            Ok(notice) => Some(notice),
+            Err(RecvError::Lagged(_)) => None,
+            Err(RecvError::Closed) => std::future::pending().await,
+        },
+        Role::Watcher => std::future::pending().await,
+    }
+}
+
+fn notice_frame(notice: &Notice) -> Message {
+    Message::Text(serde_json::to_string(notice).unwrap_or_default().into())
 }
 
 async fn say_ended(socket: &mut WebSocket, reason: &str) -> Result<(), BridgeError> {

@@ -18,15 +18,21 @@ fn reap_interval(limits: &SandboxConfig) -> Duration {
     (limits.idle_timeout() / 4).clamp(MIN_REAP_INTERVAL, MAX_REAP_INTERVAL)
 }
 
+/// When a session created at `created_at`, given `extra_secs` more by an instructor,
+/// reaches its maximum lifetime.
+pub(super) fn lifetime_end(limits: &SandboxConfig, created_at: i64, extra_secs: i64) -> i64 {
+    created_at + limits.max_lifetime_secs as i64 + extra_secs
+}
+
 /// Why a session must end now, if it must.
 fn expiry(
     limits: &SandboxConfig,
     now: i64,
-    created_at: i64,
+    expires_at: i64,
     last_active: i64,
     attached: usize,
 ) -> Option<&'static str> {
-    if now - created_at >= limits.max_lifetime_secs as i64 {
+    if now >= expires_at {
         Some("maximum lifetime reached")
     } else if attached == 0 && now - last_active >= limits.idle_timeout_secs as i64 {
         Some("idle timeout")
@@ -58,7 +64,14 @@ pub async fn recover(sessions: &Sessions) -> Result<(), SessionError> {
         let keep = stored.remove(&found.container_id).filter(|s| {
             found.running
                 && found.session_id.as_deref() == Some(s.id.as_str())
-                && expiry(sandboxes.limits(), now, s.created_at, s.last_active, 0).is_none()
+                && expiry(
+                    sandboxes.limits(),
+                    now,
+                    lifetime_end(sandboxes.limits(), s.created_at, s.extra_secs),
+                    s.last_active,
+                    0,
+                )
+                .is_none()
         });
         match keep {
             Some(session) => {
@@ -111,7 +124,7 @@ pub async fn reap_once(sessions: &Sessions) -> Result<(), SessionError> {
             TerminalState::Running => expiry(
                 sessions.limits(),
                 now,
-                session.created_at,
+                session.expires_at(sessions.limits()),
                 terminal.last_active(),
                 terminal.attached(),
             )
@@ -146,16 +159,21 @@ mod tests {
 
     #[test]
     fn an_attached_terminal_is_never_idle() {
-        assert_eq!(expiry(&limits(), 1000, 900, 0, 1), None);
-        assert_eq!(expiry(&limits(), 1000, 900, 0, 0), Some("idle timeout"));
+        let ends = lifetime_end(&limits(), 900, 0);
+        assert_eq!(expiry(&limits(), 1000, ends, 0, 1), None);
+        assert_eq!(expiry(&limits(), 1000, ends, 0, 0), Some("idle timeout"));
     }
 
     #[test]
     fn lifetime_ends_even_a_busy_session() {
+        let ends = lifetime_end(&limits(), 400, 0);
         assert_eq!(
-            expiry(&limits(), 1000, 400, 1000, 3),
+            expiry(&limits(), 1000, ends, 1000, 3),
             Some("maximum lifetime reached")
         );
+        // An instructor's extension gives it longer.
+        let extended = lifetime_end(&limits(), 400, 120);
+        assert_eq!(expiry(&limits(), 1000, extended, 1000, 3), None);
     }
 
     #[test]

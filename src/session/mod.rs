@@ -57,6 +57,8 @@ pub struct Session {
     pub terminal: Terminal,
     /// The lesson this sandbox is for, with the learner's own values.
     pub lesson: Option<SessionLesson>,
+    /// Lifetime an instructor added, in seconds.
+    extra_secs: std::sync::atomic::AtomicI64,
 }
 
 /// A lesson a session was started for.
@@ -77,6 +79,16 @@ impl Session {
     pub fn values(&self) -> &render::Values {
         static NONE: render::Values = render::Values::new();
         self.lesson.as_ref().map_or(&NONE, |l| &l.values)
+    }
+
+    /// Lifetime an instructor added, in seconds.
+    pub fn extra_secs(&self) -> i64 {
+        self.extra_secs.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// When the sandbox reaches its maximum lifetime (unix seconds).
+    pub fn expires_at(&self, limits: &SandboxConfig) -> i64 {
+        lifecycle::lifetime_end(limits, self.created_at, self.extra_secs())
     }
 
     pub fn state(&self) -> &'static str {
@@ -104,6 +116,14 @@ struct Inner {
 
 /// A place under the cap, held while a sandbox is being created.
 struct Slot(Sessions);
+
+impl Slot {
+    /// A place whether or not the cap is reached: for a sandbox that replaces another.
+    fn take(sessions: &Sessions) -> Self {
+        sessions.live().starting += 1;
+        Self(sessions.clone())
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -183,13 +203,67 @@ impl Sessions {
     ) -> Result<Arc<Session>, SessionError> {
         let slot = self.reserve_slot()?;
         let sessions = self.clone();
-        let owner = owner.clone();
+        let owner = owner.hash();
         tokio::spawn(async move {
             let _slot = slot;
-            sessions.create_reserved(&owner, lesson).await
+            sessions.create_reserved(owner, lesson, None).await
         })
         .await
         .unwrap_or_else(|e| Err(SessionError::Interrupted(e.to_string())))
+    }
+
+    /// Replaces a session with a fresh sandbox of the same lesson (its files and setup
+    /// again, the learner's values kept) for the same owner, then ends the old one, whose
+    /// open pages are sent to the new one. Progress, kept per learner, stays.
+    pub async fn replace(
+        &self,
+        old: &Arc<Session>,
+        lesson: Arc<Lesson>,
+        by: &str,
+    ) -> Result<Arc<Session>, SessionError> {
+        // The old sandbox makes room for the new one under the cap, whoever else waits.
+        let slot = Slot::take(self);
+        let sessions = self.clone();
+        let owner = old.owner_hash.clone();
+        let values = old
+            .lesson
+            .as_ref()
+            .filter(|l| l.id == lesson.id)
+            .map(|l| l.values.clone());
+        let fresh = tokio::spawn(async move {
+            let _slot = slot;
+            sessions.create_reserved(owner, Some(lesson), values).await
+        })
+        .await
+        .unwrap_or_else(|e| Err(SessionError::Interrupted(e.to_string())))?;
+        old.terminal.notify(terminal::Notice::Replaced {
+            session: fresh.id.to_string(),
+            by: by.to_string(),
+        });
+        self.remove(&old.id, &format!("{by} reset this sandbox"))
+            .await?;
+        Ok(fresh)
+    }
+
+    /// Ends a session whoever owns it (an instructor's action), telling its pages why.
+    pub async fn end(&self, session: &Session, reason: &str) -> Result<(), SessionError> {
+        self.remove(&session.id, reason).await
+    }
+
+    /// Restarts a session's sandbox like a reboot, whoever owns it (an instructor's action).
+    pub async fn reboot(&self, session: &Session) -> Result<(), SessionError> {
+        Ok(self.inner.sandboxes.restart(&session.container_id).await?)
+    }
+
+    /// Adds `secs` to a session's lifetime; returns when it now expires.
+    pub async fn extend(&self, session: &Session, secs: i64) -> Result<i64, SessionError> {
+        let extra = session
+            .extra_secs
+            .fetch_add(secs, std::sync::atomic::Ordering::SeqCst)
+            + secs;
+        let id = session.id.to_string();
+        self.store(move |s| s.extend_session(&id, extra)).await?;
+        Ok(session.expires_at(self.limits()))
     }
 
     fn reserve_slot(&self) -> Result<Slot, SessionError> {
@@ -202,10 +276,13 @@ impl Sessions {
         Ok(Slot(self.clone()))
     }
 
+    /// Creates a sandbox in a reserved slot; `values` keeps a learner's values for the
+    /// lesson's vars (a reset), where they still fit the lesson.
     async fn create_reserved(
         &self,
-        owner: &OwnerToken,
+        owner_hash: String,
         lesson: Option<Arc<Lesson>>,
+        values: Option<render::Values>,
     ) -> Result<Arc<Session>, SessionError> {
         let id = SessionId::new();
         let sandboxes = &self.inner.sandboxes;
@@ -214,7 +291,10 @@ impl Sessions {
             .and_then(|l| l.image.as_ref().map(|i| i.name.as_str()));
         let container_id = sandboxes.create_from(id.as_str(), image).await?;
         let lesson = lesson.map(|l| {
-            let values = render::generate(&l);
+            let fresh = render::generate(&l);
+            let values = values
+                .filter(|v| v.keys().eq(fresh.keys()))
+                .unwrap_or(fresh);
             (l, values)
         });
         if let Some((lesson, values)) = &lesson
@@ -235,7 +315,7 @@ impl Sessions {
         });
         let stored = StoredSession {
             id: id.to_string(),
-            owner_hash: owner.hash(),
+            owner_hash,
             container_id: container_id.clone(),
             created_at: now,
             last_active: now,
@@ -243,6 +323,7 @@ impl Sessions {
             lesson_values: lesson
                 .as_ref()
                 .map(|l| serde_json::to_string(&l.values).unwrap_or_default()),
+            extra_secs: 0,
         };
         let record = stored.clone();
         if let Err(e) = self.store(move |s| s.insert_session(&record)).await {
@@ -281,6 +362,7 @@ impl Sessions {
             created_at: stored.created_at,
             terminal,
             lesson,
+            extra_secs: std::sync::atomic::AtomicI64::new(stored.extra_secs),
         });
         self.live().sessions.insert(id, session.clone());
         session
@@ -288,15 +370,24 @@ impl Sessions {
 
     /// The session, if it exists and belongs to `owner`; someone else's looks like no session.
     pub fn get(&self, id: &str, owner: Option<&OwnerToken>) -> Result<Arc<Session>, SessionError> {
-        let id = SessionId::parse(id).ok_or(SessionError::NotFound)?;
         let owner = owner.ok_or(SessionError::NotFound)?;
-        let live = self.live();
-        let session = live.sessions.get(&id).ok_or(SessionError::NotFound)?;
+        let session = self.find(id)?;
         // The browser that made it, or another browser of the same student.
         if !self.inner.learners.same(&session.owner_hash, &owner.hash()) {
             return Err(SessionError::NotFound);
         }
-        Ok(session.clone())
+        Ok(session)
+    }
+
+    /// The session whoever owns it: for callers that check who may see it themselves (an
+    /// instructor of the owner's class).
+    pub fn find(&self, id: &str) -> Result<Arc<Session>, SessionError> {
+        let id = SessionId::parse(id).ok_or(SessionError::NotFound)?;
+        self.live()
+            .sessions
+            .get(&id)
+            .cloned()
+            .ok_or(SessionError::NotFound)
     }
 
     /// Ends `owner`'s session and removes its container before returning.

@@ -44,7 +44,39 @@ pub enum TerminalState {
 pub struct Attachment {
     pub snapshot: Bytes,
     pub output: broadcast::Receiver<Bytes>,
-    _guard: AttachGuard,
+    /// Ends the attachment when dropped: a learner's ([`AttachGuard`]) or a watcher's.
+    _guard: Box<dyn Send>,
+}
+
+/// Notices a learner's open terminals receive in text frames, beside the output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Notice {
+    /// An instructor started (`watching: true`) or stopped watching this terminal.
+    Watch { watching: bool, by: String },
+    /// A short message from the instructor to the whole class.
+    Announcement { text: String, by: String, at: i64 },
+    /// The instructor replaced this sandbox with a fresh one: the page moves to `session`.
+    Replaced { session: String, by: String },
+}
+
+/// Notices buffered per terminal for a learner's browser that is busy.
+const NOTICE_BACKLOG: usize = 16;
+
+/// An instructor watching: counted apart from learners, it never keeps a sandbox alive.
+struct WatchGuard(Arc<Shared>, u64);
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        let mut watchers = self.0.watchers();
+        if let Some(at) = watchers.iter().position(|(id, _)| *id == self.1) {
+            let (_, by) = watchers.remove(at);
+            let _ = self.0.notices.send(Notice::Watch {
+                watching: false,
+                by,
+            });
+        }
+    }
 }
 
 /// Called with the number of browsers still attached when one leaves.
@@ -76,6 +108,10 @@ struct Shared {
     /// Unix seconds of the last keystroke, attach or detach.
     last_active: AtomicI64,
     state: watch::Sender<TerminalState>,
+    /// Instructors watching now, each with a number of its own and their name.
+    watchers: Mutex<Vec<(u64, String)>>,
+    next_watcher: std::sync::atomic::AtomicU64,
+    notices: broadcast::Sender<Notice>,
 }
 
 impl Shared {
@@ -98,6 +134,10 @@ impl Shared {
 
     fn touch(&self) {
         self.last_active.store(unix_now(), Ordering::SeqCst);
+    }
+
+    fn watchers(&self) -> std::sync::MutexGuard<'_, Vec<(u64, String)>> {
+        self.watchers.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -129,6 +169,9 @@ impl Terminal {
             attached: AtomicUsize::new(0),
             last_active: AtomicI64::new(last_active),
             state: watch::Sender::new(TerminalState::Running),
+            watchers: Mutex::new(Vec::new()),
+            next_watcher: std::sync::atomic::AtomicU64::new(0),
+            notices: broadcast::channel(NOTICE_BACKLOG).0,
         });
         let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
         let task = tokio::spawn(drive(
@@ -154,8 +197,46 @@ impl Terminal {
         Attachment {
             snapshot,
             output,
-            _guard: AttachGuard(self.shared.clone(), Some(on_detach)),
+            _guard: Box::new(AttachGuard(self.shared.clone(), Some(on_detach))),
         }
+    }
+
+    /// Attaches an instructor read-only: the same screen and feed as a learner, but not
+    /// counted as attached and no activity, so a watched idle sandbox still expires. The
+    /// learner's terminals are told who is watching, and told again when they stop.
+    pub fn watch(&self, by: &str) -> Attachment {
+        let id = self.shared.next_watcher.fetch_add(1, Ordering::SeqCst);
+        self.shared.watchers().push((id, by.to_string()));
+        let _ = self.shared.notices.send(Notice::Watch {
+            watching: true,
+            by: by.to_string(),
+        });
+        let (snapshot, output) = self.snapshot_and_subscribe();
+        Attachment {
+            snapshot,
+            output,
+            _guard: Box::new(WatchGuard(self.shared.clone(), id)),
+        }
+    }
+
+    /// The names of the instructors watching now (one per open watch).
+    pub fn watchers(&self) -> Vec<String> {
+        self.shared
+            .watchers()
+            .iter()
+            .map(|(_, by)| by.clone())
+            .collect()
+    }
+
+    /// Notices for a learner's browser from now on.
+    pub fn notices(&self) -> broadcast::Receiver<Notice> {
+        self.shared.notices.subscribe()
+    }
+
+    /// Tells the learner's open terminals something (an announcement, a replacement).
+    pub fn notify(&self, notice: Notice) {
+        // Nobody attached is normal: the notice was for a page that is not open.
+        let _ = self.shared.notices.send(notice);
     }
 
     /// For a browser that fell behind: a fresh screen and a fresh feed.

@@ -176,6 +176,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The browsers of every student of a class: (student id, owner hash).
+    pub fn class_browsers(&self, class_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT b.student_id, b.owner_hash FROM student_browsers b
+             JOIN students s ON s.id = b.student_id WHERE s.class_id = ?1",
+        )?;
+        let rows = stmt.query_map(params![class_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Makes generation `generation` (with its code's hash) the class's code.
     pub fn rotate_code(
         &self,
@@ -264,6 +275,17 @@ impl Store {
                      (SELECT student_id FROM student_browsers WHERE owner_hash = ?1)"
                 ),
                 params![owner_hash],
+                row_to_student,
+            )
+            .optional()?)
+    }
+
+    pub fn student(&self, id: &str) -> Result<Option<StoredStudent>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {STUDENT_COLUMNS} FROM students WHERE id = ?1"),
+                params![id],
                 row_to_student,
             )
             .optional()?)

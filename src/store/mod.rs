@@ -2,9 +2,11 @@
 
 mod classes;
 mod instructors;
+mod log;
 
 pub use classes::{Added, StoredAttempt, StoredClass, StoredStudent, student_key};
 pub use instructors::StoredInstructor;
+pub use log::{StoredAction, StoredWatch};
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -12,7 +14,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     "CREATE TABLE sessions (
         id           TEXT PRIMARY KEY,
         owner_hash   TEXT NOT NULL,
@@ -91,6 +93,29 @@ const MIGRATIONS: [&str; 7] = [
      CREATE INDEX attempts_by_learner ON attempts (learner, lesson_id);",
     // The live view and heatmap read a class's check runs at once.
     "CREATE INDEX attempts_by_class ON attempts (class_id, at);",
+    // The instructor's watches and actions, and the lifetime they add to a sandbox.
+    "CREATE TABLE watches (
+        id         INTEGER PRIMARY KEY,
+        class_id   TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        instructor TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        lesson_id  TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at   INTEGER
+     ) STRICT;
+     CREATE INDEX watches_by_class ON watches (class_id, started_at);
+     CREATE TABLE class_actions (
+        id         INTEGER PRIMARY KEY,
+        class_id   TEXT NOT NULL,
+        instructor TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        student_id TEXT,
+        detail     TEXT NOT NULL,
+        at         INTEGER NOT NULL
+     ) STRICT;
+     CREATE INDEX class_actions_by_class ON class_actions (class_id, at);
+     ALTER TABLE sessions ADD COLUMN extra_secs INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The learner key of the browser whose owner hash is `?1`: its student's, once it joined
@@ -133,6 +158,8 @@ pub struct StoredSession {
     pub lesson_id: Option<String>,
     /// The learner's values for the lesson's vars, as JSON.
     pub lesson_values: Option<String>,
+    /// Lifetime an instructor added, in seconds.
+    pub extra_secs: i64,
 }
 
 /// The database. Queries are short, so one connection behind a mutex is enough.
@@ -184,8 +211,8 @@ impl Store {
     pub fn insert_session(&self, s: &StoredSession) -> Result<(), StoreError> {
         self.conn().execute(
             "INSERT INTO sessions (id, owner_hash, container_id, created_at, last_active,
-                                   lesson_id, lesson_values)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                   lesson_id, lesson_values, extra_secs)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 s.id,
                 s.owner_hash,
@@ -193,7 +220,8 @@ impl Store {
                 s.created_at,
                 s.last_active,
                 s.lesson_id,
-                s.lesson_values
+                s.lesson_values,
+                s.extra_secs
             ],
         )?;
         Ok(())
@@ -210,7 +238,7 @@ impl Store {
             .conn()
             .query_row(
                 "SELECT id, owner_hash, container_id, created_at, last_active, lesson_id,
-                        lesson_values
+                        lesson_values, extra_secs
                  FROM sessions WHERE id = ?1",
                 params![id],
                 row_to_session,
@@ -222,11 +250,20 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, owner_hash, container_id, created_at, last_active, lesson_id,
-                    lesson_values
+                    lesson_values, extra_secs
              FROM sessions",
         )?;
         let rows = stmt.query_map([], row_to_session)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets the lifetime an instructor added to a session.
+    pub fn extend_session(&self, id: &str, extra_secs: i64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE sessions SET extra_secs = ?2 WHERE id = ?1",
+            params![id, extra_secs],
+        )?;
+        Ok(())
     }
 
     /// Records when each session was last used, in one transaction.
@@ -323,6 +360,15 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+impl Store {
+    /// A fresh database in a folder of its own under the temporary directory.
+    pub(crate) fn scratch() -> Self {
+        let dir = std::env::temp_dir().join(format!("pathshala-store-{}", uuid::Uuid::new_v4()));
+        Self::open(&dir).expect("a scratch database")
+    }
+}
+
 fn row_to_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSession> {
     Ok(StoredSession {
         id: row.get(0)?,
@@ -332,6 +378,7 @@ fn row_to_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSession> {
         last_active: row.get(4)?,
         lesson_id: row.get(5)?,
         lesson_values: row.get(6)?,
+        extra_secs: row.get(7)?,
     })
 }
 
@@ -361,6 +408,7 @@ mod tests {
             last_active: 2,
             lesson_id: Some("first-steps".into()),
             lesson_values: Some("{}".into()),
+            extra_secs: 0,
         }
     }
 

@@ -9,3 +9,4 @@ mod support;
 mod classes;
 mod instructors;
 mod live;
+mod watch;

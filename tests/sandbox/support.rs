@@ -308,10 +308,22 @@ impl TestClient {
         session: &str,
         origin: Option<&str>,
     ) -> Result<TestTerminal, tungstenite::Error> {
-        let url = format!(
-            "{}/api/sessions/{session}/terminal",
-            self.base.replace("http://", "ws://")
-        );
+        self.open_socket(&format!("/api/sessions/{session}/terminal"), origin)
+            .await
+    }
+
+    /// Watches `session`'s terminal read-only (`?watch=1`), as an instructor's page does.
+    pub async fn watch(&self, session: &str) -> Result<TestTerminal, tungstenite::Error> {
+        let path = format!("/api/sessions/{session}/terminal?watch=1");
+        self.open_socket(&path, Some(&self.origin.clone())).await
+    }
+
+    async fn open_socket(
+        &self,
+        path: &str,
+        origin: Option<&str>,
+    ) -> Result<TestTerminal, tungstenite::Error> {
+        let url = format!("{}{path}", self.base.replace("http://", "ws://"));
         let mut request = url.into_client_request().unwrap();
         if let Some(origin) = origin {
             request

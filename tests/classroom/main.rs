@@ -6,6 +6,7 @@
 #[path = "../sandbox/support.rs"]
 mod support;
 
+mod actions;
 mod classes;
 mod instructors;
 mod live;

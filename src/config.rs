@@ -67,6 +67,8 @@ pub struct ClassroomConfig {
     pub stuck_after_secs: u64,
     /// ...or after this many failed checks of one step in a row.
     pub stuck_after_failures: u32,
+    /// A recording of one session's terminal stops at this many bytes (its file says so).
+    pub recording_max_bytes: u64,
 }
 
 impl Default for ClassroomConfig {
@@ -81,6 +83,7 @@ impl Default for ClassroomConfig {
             sandboxes_per_student: 2,
             stuck_after_secs: 10 * 60,
             stuck_after_failures: 3,
+            recording_max_bytes: 8 * 1024 * 1024,
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct NewClass {
     pub opens_at: Option<i64>,
     pub closes_at: Option<i64>,
     pub max_students: Option<i64>,
+    /// Whether students' terminals are recorded (on unless turned off).
+    pub record_terminals: bool,
 }
 
 /// A class as its instructors see it.
@@ -31,6 +33,7 @@ pub struct ClassView {
     pub closes_at: Option<i64>,
     pub max_students: Option<i64>,
     pub students: i64,
+    pub record_terminals: bool,
 }
 
 /// One student in a class's roster.
@@ -71,6 +74,8 @@ pub struct ClassRef {
     pub id: String,
     pub name: String,
     pub lessons: Vec<String>,
+    /// Whether the class records terminals: students are told so when they join.
+    pub records_terminals: bool,
 }
 
 /// The longest class or student name.
@@ -117,6 +122,7 @@ impl Classroom {
             code_generation: 1,
             created_by: instructor.to_string(),
             created_at: unix_now(),
+            record_terminals: request.record_terminals,
         };
         let hash = code::hash(&self.join_code(&class));
         let stored = class.clone();
@@ -370,6 +376,7 @@ impl Classroom {
             closes_at: class.closes_at,
             max_students: class.max_students,
             students,
+            record_terminals: class.record_terminals,
         }
     }
 }
@@ -384,6 +391,7 @@ fn joined(student: &StoredStudent, class: &StoredClass) -> Joined {
             id: class.id.clone(),
             name: class.name.clone(),
             lessons: class.lessons.clone(),
+            records_terminals: class.record_terminals,
         },
         recovery_code: code::grouped(&student.recovery_code),
     }

@@ -10,6 +10,7 @@ pub mod live;
 mod live_state;
 mod log;
 mod password;
+mod recordings;
 mod throttle;
 
 use std::net::IpAddr;
@@ -54,6 +55,10 @@ pub enum ClassroomError {
     NoSuchCode,
     #[error("that recovery code does not belong to a student of this class")]
     NoSuchStudent,
+    #[error("no such recording")]
+    NoRecording,
+    #[error("cannot write the terminal recording: {0}")]
+    Recording(std::io::Error),
     #[error("this class is full; ask your instructor")]
     ClassFull,
     #[error("cannot read or write the join-code key {path}: {source}")]
@@ -85,6 +90,8 @@ struct Inner {
     throttle: Mutex<Throttle>,
     /// Help and dismissed stuck flags of the live view.
     flags: Mutex<live_state::FlagBook>,
+    /// Where terminal recordings are kept, a folder per class.
+    recordings_dir: std::path::PathBuf,
 }
 
 /// A logged-in instructor's secret (the cookie's value); only its hash is stored.
@@ -108,6 +115,7 @@ impl Classroom {
             inner: Arc::new(Inner {
                 throttle: Mutex::new(Throttle::new(limits.clone())),
                 flags: Mutex::default(),
+                recordings_dir: data_dir.join("recordings"),
                 store,
                 code_key,
                 learners,

@@ -108,6 +108,7 @@ pub async fn show_me(
                 name: Some(student.name),
                 class: Some(serde_json::json!({
                     "id": class.id, "name": class.name, "announcement": announcement,
+                    "records_terminals": class.record_terminals,
                 })),
             }
         }

@@ -23,6 +23,7 @@ struct CreateClass {
     opens_at: Option<i64>,
     closes_at: Option<i64>,
     max_students: Option<i64>,
+    record_terminals: Option<bool>,
 }
 
 /// A class with the link students open to join it.
@@ -95,6 +96,7 @@ pub async fn create_class(
         opens_at: request.opens_at,
         closes_at: request.closes_at,
         max_students: request.max_students,
+        record_terminals: request.record_terminals.unwrap_or(true),
     };
     let class = state
         .classroom

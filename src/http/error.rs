@@ -136,7 +136,8 @@ fn classroom_status(error: &ClassroomError) -> StatusCode {
         ClassroomError::NoInstructor(_)
         | ClassroomError::NoClass
         | ClassroomError::NoSuchCode
-        | ClassroomError::NoSuchStudent => StatusCode::NOT_FOUND,
+        | ClassroomError::NoSuchStudent
+        | ClassroomError::NoRecording => StatusCode::NOT_FOUND,
         ClassroomError::Invalid(_) => StatusCode::BAD_REQUEST,
         ClassroomError::NotYourClass => StatusCode::FORBIDDEN,
         ClassroomError::ClassFull => StatusCode::CONFLICT,
@@ -145,6 +146,7 @@ fn classroom_status(error: &ClassroomError) -> StatusCode {
         ClassroomError::Hashing(_)
         | ClassroomError::Store(_)
         | ClassroomError::Interrupted(_)
+        | ClassroomError::Recording(_)
         | ClassroomError::Key { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

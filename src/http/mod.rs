@@ -14,6 +14,7 @@ mod owner;
 mod pages;
 mod preview;
 mod rate;
+mod recordings;
 mod sessions;
 mod terminal;
 
@@ -116,6 +117,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/classes/{id}/extend", post(actions::extend_class))
         .route("/api/classes/{id}/end-all", post(actions::end_class))
         .route("/api/classes/{id}/announce", post(actions::announce))
+        .route(
+            "/api/classes/{id}/recording",
+            post(recordings::set_recording),
+        )
+        .route(
+            "/api/classes/{id}/students/{student}/recordings",
+            get(recordings::list_recordings),
+        )
+        .route(
+            "/api/classes/{id}/students/{student}/recordings/{file}",
+            get(recordings::show_recording),
+        )
         .route("/api/classes/{id}/export.csv", get(classes::export_csv))
         .route("/api/classes/{id}/export.json", get(classes::export_json))
         .route("/api/join", post(classes::join_class))

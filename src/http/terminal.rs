@@ -91,6 +91,8 @@ pub async fn open_terminal(
         return open_watch(state, instructor, &id, upgrade).await;
     }
     let session = state.sessions.get(&id, owner.as_ref())?;
+    // A class's terminals are recorded from the moment their student first opens them.
+    state.classroom.record_if_needed(&session).await;
     let stopping = state.stopping.clone();
     let sessions = state.sessions.clone();
     let open = OpenConnection::new(&state.connections);

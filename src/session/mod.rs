@@ -4,6 +4,7 @@
 mod id;
 mod learners;
 mod lifecycle;
+pub mod recording;
 mod study;
 pub mod terminal;
 

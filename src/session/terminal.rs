@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{broadcast, mpsc, watch};
 
+use super::recording::Recorder;
 use crate::sandbox::Sandboxes;
 
 /// Output chunks buffered per terminal for attached browsers. A browser that falls further
@@ -112,6 +113,10 @@ struct Shared {
     watchers: Mutex<Vec<(u64, String)>>,
     next_watcher: std::sync::atomic::AtomicU64,
     notices: broadcast::Sender<Notice>,
+    /// The recording of this terminal's output, while there is one.
+    recorder: Mutex<Option<Recorder>>,
+    /// Set by the first caller to start a recording, so two never start at once.
+    recording_claimed: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -122,6 +127,9 @@ impl Shared {
     fn publish(&self, bytes: Bytes) {
         let mut screen = self.screen();
         screen.parser.process(&bytes);
+        if let Some(recorder) = self.recorder().as_mut() {
+            recorder.output(bytes.clone());
+        }
         // No browser attached is normal; the screen above still records the output.
         let _ = screen.output.send(bytes);
     }
@@ -134,6 +142,10 @@ impl Shared {
 
     fn touch(&self) {
         self.last_active.store(unix_now(), Ordering::SeqCst);
+    }
+
+    fn recorder(&self) -> std::sync::MutexGuard<'_, Option<Recorder>> {
+        self.recorder.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn watchers(&self) -> std::sync::MutexGuard<'_, Vec<(u64, String)>> {
@@ -172,6 +184,8 @@ impl Terminal {
             watchers: Mutex::new(Vec::new()),
             next_watcher: std::sync::atomic::AtomicU64::new(0),
             notices: broadcast::channel(NOTICE_BACKLOG).0,
+            recorder: Mutex::new(None),
+            recording_claimed: std::sync::atomic::AtomicBool::new(false),
         });
         let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
         let task = tokio::spawn(drive(
@@ -228,6 +242,45 @@ impl Terminal {
             .collect()
     }
 
+    /// Claims the right to start this terminal's recording: true for the first caller only
+    /// (until [`Terminal::release_recording`]).
+    pub fn claim_recording(&self) -> bool {
+        !self.shared.recording_claimed.swap(true, Ordering::SeqCst)
+    }
+
+    /// Gives up a claim that did not lead to a recording.
+    pub fn release_recording(&self) {
+        self.shared.recording_claimed.store(false, Ordering::SeqCst);
+    }
+
+    /// Records from now on: the screen as it is, then every output chunk, resize and marker,
+    /// in step with what attached browsers receive.
+    pub fn record(&self, mut recorder: Recorder) {
+        let screen = self.shared.screen();
+        let (rows, cols) = screen.parser.screen().size();
+        if recorder.size != (cols.get(), rows.get()) {
+            recorder.resize(cols.get(), rows.get());
+        }
+        recorder.output(render(screen.parser.screen()));
+        *self.shared.recorder() = Some(recorder);
+    }
+
+    /// Ends the recording, if there is one (its file is completed in the background).
+    pub fn stop_recording(&self) {
+        self.shared.recorder().take();
+    }
+
+    pub fn is_recording(&self) -> bool {
+        self.shared.recorder().is_some()
+    }
+
+    /// Adds a marker to the recording (a check run), if there is one.
+    pub fn mark(&self, label: &str) {
+        if let Some(recorder) = self.shared.recorder().as_mut() {
+            recorder.marker(label);
+        }
+    }
+
     /// Notices for a learner's browser from now on.
     pub fn notices(&self) -> broadcast::Receiver<Notice> {
         self.shared.notices.subscribe()
@@ -260,11 +313,16 @@ impl Terminal {
 
     /// Resizes the shell's terminal and the server-side screen.
     pub async fn resize(&self, cols: u16, rows: u16) {
-        self.shared
-            .screen()
-            .parser
-            .screen_mut()
-            .set_size(nonzero(rows), nonzero(cols));
+        {
+            let mut screen = self.shared.screen();
+            screen
+                .parser
+                .screen_mut()
+                .set_size(nonzero(rows), nonzero(cols));
+            if let Some(recorder) = self.shared.recorder().as_mut() {
+                recorder.resize(cols, rows);
+            }
+        }
         let exec_id = self
             .shared
             .exec_id
@@ -282,16 +340,23 @@ impl Terminal {
     pub fn close(&self, reason: &str) {
         self.task.abort();
         end(&self.shared, reason);
+        self.stop_recording();
     }
 
     /// Stops driving the shell without ending the terminal (the server is stopping; the
     /// sandbox lives on and the next start attaches a new shell).
     pub fn stop(&self) {
         self.task.abort();
+        self.stop_recording();
     }
 
     pub fn state(&self) -> watch::Receiver<TerminalState> {
         self.shared.state.subscribe()
+    }
+
+    /// The terminal's size as (columns, rows).
+    pub fn size(&self) -> (u16, u16) {
+        self.shared.size()
     }
 
     /// How many browsers are attached now.

@@ -19,6 +19,8 @@ pub struct StoredClass {
     pub code_generation: i64,
     pub created_by: String,
     pub created_at: i64,
+    /// Whether the terminals of the class's students are recorded.
+    pub record_terminals: bool,
 }
 
 /// A student as stored.
@@ -46,7 +48,7 @@ pub fn student_key(student_id: &str) -> String {
 }
 
 const CLASS_COLUMNS: &str = "id, name, lessons, opens_at, closes_at, max_students, \
-                             code_generation, created_by, created_at";
+                             code_generation, created_by, created_at, record_terminals";
 const STUDENT_COLUMNS: &str = "id, class_id, name, recovery_code, joined_at, last_seen";
 
 fn row_to_class(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredClass> {
@@ -63,6 +65,7 @@ fn row_to_class(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredClass> {
         code_generation: r.get(6)?,
         created_by: r.get(7)?,
         created_at: r.get(8)?,
+        record_terminals: r.get(9)?,
     })
 }
 
@@ -83,7 +86,7 @@ impl Store {
         self.conn().execute(
             &format!(
                 "INSERT INTO classes ({CLASS_COLUMNS}, code_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             ),
             params![
                 class.id,
@@ -95,6 +98,7 @@ impl Store {
                 class.code_generation,
                 class.created_by,
                 class.created_at,
+                class.record_terminals,
                 code_hash
             ],
         )?;
@@ -174,6 +178,15 @@ impl Store {
             conn.prepare("SELECT owner_hash FROM student_browsers WHERE student_id = ?1")?;
         let rows = stmt.query_map(params![student_id], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Turns the recording of a class's terminals on or off.
+    pub fn set_recording(&self, class_id: &str, on: bool) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE classes SET record_terminals = ?2 WHERE id = ?1",
+            params![class_id, on],
+        )?;
+        Ok(())
     }
 
     /// The browsers of every student of a class: (student id, owner hash).

@@ -3,10 +3,12 @@
 mod classes;
 mod instructors;
 mod log;
+mod recordings;
 
 pub use classes::{Added, StoredAttempt, StoredClass, StoredStudent, student_key};
 pub use instructors::StoredInstructor;
 pub use log::{StoredAction, StoredWatch};
+pub use recordings::StoredRecording;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -14,7 +16,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     "CREATE TABLE sessions (
         id           TEXT PRIMARY KEY,
         owner_hash   TEXT NOT NULL,
@@ -116,6 +118,20 @@ const MIGRATIONS: [&str; 8] = [
      ) STRICT;
      CREATE INDEX class_actions_by_class ON class_actions (class_id, at);
      ALTER TABLE sessions ADD COLUMN extra_secs INTEGER NOT NULL DEFAULT 0;",
+    // Terminal recordings of a class's sessions, and the class setting that turns them off.
+    "ALTER TABLE classes ADD COLUMN record_terminals INTEGER NOT NULL DEFAULT 1;
+     CREATE TABLE recordings (
+        id         TEXT PRIMARY KEY,
+        class_id   TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        lesson_id  TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at   INTEGER,
+        bytes      INTEGER NOT NULL DEFAULT 0,
+        truncated  INTEGER NOT NULL DEFAULT 0
+     ) STRICT;
+     CREATE INDEX recordings_by_student ON recordings (student_id, started_at);",
 ];
 
 /// The learner key of the browser whose owner hash is `?1`: its student's, once it joined

@@ -10,4 +10,5 @@ mod actions;
 mod classes;
 mod instructors;
 mod live;
+mod recordings;
 mod watch;

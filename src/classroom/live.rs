@@ -86,6 +86,8 @@ pub struct Row {
     /// For `idle`: minutes since the last keystroke or attach.
     pub idle_minutes: Option<i64>,
     pub sessions: Vec<String>,
+    /// The same sandboxes with their lesson, for the instructor to pick one to watch.
+    pub sandboxes: Vec<RowSandbox>,
     pub lesson: Option<String>,
     pub step: Option<usize>,
     /// Unix seconds the current step began (the previous pass or the sandbox's start).
@@ -97,6 +99,13 @@ pub struct Row {
     pub flags: Vec<Flag>,
     /// Higher needs the instructor first: help 3, stuck 2, failing 1.
     pub attention: u8,
+}
+
+/// A student's sandbox as a row shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowSandbox {
+    pub id: String,
+    pub lesson: Option<String>,
 }
 
 /// The first failed check of a run: (name, message).
@@ -247,6 +256,14 @@ pub fn row(facts: &StudentFacts, lessons: &LessonKeys, rules: StuckRules, now: i
         presence,
         idle_minutes,
         sessions: facts.sessions.iter().map(|s| s.id.clone()).collect(),
+        sandboxes: facts
+            .sessions
+            .iter()
+            .map(|s| RowSandbox {
+                id: s.id.clone(),
+                lesson: s.lesson.clone(),
+            })
+            .collect(),
         lesson: current.as_ref().map(|(l, _, _)| l.clone()).or(lesson),
         step: current.as_ref().map(|(_, s, _)| *s),
         since,

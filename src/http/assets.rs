@@ -1,5 +1,5 @@
-//! Static files for the browser, compiled into the binary: our own scripts and styles, and
-//! xterm.js with its fit add-on (installed from npm at build time).
+//! Static files for the browser, compiled into the binary: our own scripts and styles,
+//! xterm.js with its fit add-on, and asciinema-player (installed from npm at build time).
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -24,11 +24,12 @@ const JS: &str = "text/javascript";
 const CSS: &str = "text/css";
 
 /// Every asset: name, content type, bytes.
-const ASSETS: [(&str, &str, &[u8]); 9] = [
+const ASSETS: [(&str, &str, &[u8]); 12] = [
     ("terminal.js", JS, ours!("terminal.js")),
     ("classroom.js", JS, ours!("classroom.js")),
     ("playground.js", JS, ours!("playground.js")),
     ("lesson.js", JS, ours!("lesson.js")),
+    ("instructor.js", JS, ours!("instructor.js")),
     ("app.css", CSS, ours!("app.css")),
     ("xterm.js", JS, vendor!("@xterm/xterm/lib/xterm.js")),
     ("xterm.css", CSS, vendor!("@xterm/xterm/css/xterm.css")),
@@ -36,6 +37,17 @@ const ASSETS: [(&str, &str, &[u8]); 9] = [
         "addon-fit.js",
         JS,
         vendor!("@xterm/addon-fit/lib/addon-fit.js"),
+    ),
+    // The replay of recorded terminals on the class page.
+    (
+        "asciinema-player.js",
+        JS,
+        vendor!("asciinema-player/dist/bundle/asciinema-player.min.js"),
+    ),
+    (
+        "asciinema-player.css",
+        CSS,
+        vendor!("asciinema-player/dist/bundle/asciinema-player.css"),
     ),
     (
         "lesson.schema.json",

@@ -8,9 +8,9 @@ use std::process::{Command, Stdio};
 use crate::support::{TestApp, eventually, test_config};
 use crate::webdriver::Browser;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-fn add_instructor(data_dir: &std::path::Path, name: &str) {
+pub(crate) fn add_instructor(data_dir: &std::path::Path, name: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pathshala"))
         .args(["instructors", "add", name, "--password-stdin"])
         .env("PATHSHALA_DATA_DIR", data_dir)
@@ -23,7 +23,23 @@ fn add_instructor(data_dir: &std::path::Path, name: &str) {
     assert!(child.wait().unwrap().success());
 }
 
-async fn path_of(browser: &Browser) -> String {
+/// Logs `name` in through the login page, as an instructor would.
+pub(crate) async fn log_in(browser: &Browser, app: &TestApp, name: &str) {
+    browser.goto(&app.url("/classes")).await;
+    eventually("a visitor is sent to the login page", || async {
+        path_of(browser).await == "/login"
+    })
+    .await;
+    browser.type_into("#name", name).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login button[type=submit]").await;
+    eventually("the instructor reaches their classes", || async {
+        path_of(browser).await == "/classes"
+    })
+    .await;
+}
+
+pub(crate) async fn path_of(browser: &Browser) -> String {
     browser
         .eval("return location.pathname;")
         .await
@@ -39,18 +55,7 @@ async fn an_instructor_makes_a_class_a_student_joins_and_works_and_the_roster_sh
     let app = TestApp::spawn_with(config).await;
 
     let teacher = Browser::launch().await;
-    teacher.goto(&app.url("/classes")).await;
-    eventually("a visitor is sent to the login page", || async {
-        path_of(&teacher).await == "/login"
-    })
-    .await;
-    teacher.type_into("#name", "asha").await;
-    teacher.type_into("#password", PASSWORD).await;
-    teacher.click("#login button[type=submit]").await;
-    eventually("the instructor reaches their classes", || async {
-        path_of(&teacher).await == "/classes"
-    })
-    .await;
+    log_in(&teacher, &app, "asha").await;
     teacher.type_into("#class-name", "Batch 7").await;
     teacher
         .click("input[name=lessons][value=first-steps]")

@@ -158,6 +158,25 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits for a confirmation dialog, accepts it, and returns its question.
+    pub async fn accept_dialog(&self) -> String {
+        for _ in 0..50 {
+            let response = self
+                .http
+                .get(format!("{}/alert/text", self.base))
+                .send()
+                .await
+                .unwrap();
+            let value: Value = response.json().await.unwrap();
+            if let Some(question) = value["value"].as_str() {
+                self.post("/alert/accept", json!({})).await;
+                return question.to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no dialog appeared");
+    }
+
     /// Saves a PNG of the page (kept under target/ to look at after a run).
     pub async fn screenshot(&self, name: &str) {
         use base64_png::decode;

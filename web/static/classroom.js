@@ -85,6 +85,7 @@ onSubmit("join", async () => {
   document.getElementById("welcome").textContent =
     `Welcome to ${joined.class.name}, ${joined.student.name}!`;
   document.getElementById("recovery-code").textContent = joined.recovery_code;
+  document.getElementById("records-note").hidden = !joined.class.records_terminals;
   const first = joined.class.lessons[0];
   if (first) document.getElementById("first-lesson").href = `/lessons/${first}`;
   document.getElementById("joined").hidden = false;
@@ -171,6 +172,7 @@ if (classPage) {
     tr.appendChild(td("Now"));
     tr.appendChild(td("Last failure"));
     tr.appendChild(td("Flags"));
+    if (window.PathshalaInstructor) tr.appendChild(td("Actions"));
     document.getElementById("live-head").replaceChildren(tr);
   };
   const render = () => {
@@ -216,6 +218,7 @@ if (classPage) {
         flags.appendChild(dismiss);
       }
       tr.appendChild(flags);
+      if (window.PathshalaInstructor) tr.appendChild(PathshalaInstructor.rowActions(row));
       return tr;
     });
     document.getElementById("live").replaceChildren(...trs);
@@ -239,6 +242,9 @@ if (classPage) {
     const row = JSON.parse(event.data);
     rows.set(row.id, row);
     render();
+  });
+  source.addEventListener("check", () => {
+    if (window.PathshalaInstructor) PathshalaInstructor.onCheck();
   });
   // Time on a step moves on between events.
   setInterval(render, 30000);

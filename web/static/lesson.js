@@ -14,6 +14,8 @@
   let terminal = null;
   let watchTimer = null;
   let checking = false;
+  // Instructors watching this terminal now (a name once per open watch).
+  const watchers = [];
 
   function setStatus(text, kind) {
     const el = $("status");
@@ -189,6 +191,39 @@
     location.reload();
   }
 
+  function showAnnouncement(announcement) {
+    $("announcement-by").textContent = `${announcement.by}:`;
+    $("announcement-text").textContent = announcement.text;
+    $("announcement").hidden = false;
+  }
+
+  function showWatchers() {
+    const names = [...new Set(watchers)];
+    $("watched").textContent = names.length
+      ? `Your instructor ${names.join(" and ")} is watching your terminal (they can see it, not type in it).`
+      : "";
+    $("watched").hidden = names.length === 0;
+  }
+
+  // What the server tells this page beside the terminal's output.
+  function onNotice(notice) {
+    if (notice.type === "watch") {
+      if (notice.watching) {
+        watchers.push(notice.by);
+      } else if (watchers.includes(notice.by)) {
+        watchers.splice(watchers.indexOf(notice.by), 1);
+      }
+      showWatchers();
+    } else if (notice.type === "announcement") {
+      showAnnouncement(notice);
+    } else if (notice.type === "replaced") {
+      // The instructor reset this sandbox: the page moves to the fresh one.
+      localStorage.setItem(storageKey, notice.session);
+      setStatus(`${notice.by} gave you a fresh sandbox; reloading…`, "warn");
+      setTimeout(() => location.reload(), 500);
+    }
+  }
+
   async function start() {
     try {
       const session = await openSession();
@@ -198,7 +233,12 @@
       show(firstOpen === -1 ? lesson.steps.length - 1 : firstOpen);
       terminal = PathshalaTerminal.attach($("terminal"), sessionId, {
         onStatus: setStatus,
-        onGone: () => localStorage.removeItem(storageKey),
+        onGone: () => {
+          localStorage.removeItem(storageKey);
+          watchers.length = 0;
+          showWatchers();
+        },
+        onNotice,
       });
     } catch (e) {
       setStatus(`Could not start the lesson: ${e.message}`, "bad");
@@ -213,9 +253,15 @@
   fetch("/api/me")
     .then((r) => (r.ok ? r.json() : null))
     .then((me) => {
-      if (me && me.role === "student") $("help").hidden = false;
+      if (!me || me.role !== "student") return;
+      $("help").hidden = false;
+      $("recorded").hidden = !me.class.records_terminals;
+      if (me.class.announcement) showAnnouncement(me.class.announcement);
     })
     .catch(() => {});
+  $("announcement-close").addEventListener("click", () => {
+    $("announcement").hidden = true;
+  });
   $("help").addEventListener("click", async () => {
     try {
       const flagged = await api("POST", `/api/sessions/${sessionId}/help`, {});

@@ -1,5 +1,7 @@
 // Pathshala terminal: xterm.js attached to a session's shell over a WebSocket, reconnecting
 // by itself after a dropped connection or a server restart (the shell and screen survive).
+// With `watch: true`, an instructor's read-only view of a student's terminal: nothing typed
+// is sent (and the server drops it anyway).
 "use strict";
 
 window.PathshalaTerminal = (function () {
@@ -11,6 +13,9 @@ window.PathshalaTerminal = (function () {
   function attach(element, sessionId, hooks) {
     const onStatus = hooks.onStatus || (() => {});
     const onGone = hooks.onGone || (() => {});
+    // Notices from the server: an instructor watching, an announcement, a replaced sandbox.
+    const onNotice = hooks.onNotice || (() => {});
+    const watching = Boolean(hooks.watch);
     let socket = null;
     let retryMs = 500;
     let stopped = false;
@@ -24,15 +29,16 @@ window.PathshalaTerminal = (function () {
       fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
       theme: { background: "#0d1117" },
       scrollback: 5000,
+      disableStdin: watching,
     });
     const fit = new FitAddon.FitAddon();
     term.loadAddon(fit);
     term.open(element);
     fit.fit();
-    term.focus();
+    if (!watching) term.focus();
 
     function send(data) {
-      if (!socket || socket.readyState !== WebSocket.OPEN) return;
+      if (watching || !socket || socket.readyState !== WebSocket.OPEN) return;
       if (typeof data === "string" || data.length <= CHUNK) {
         socket.send(data);
         return;
@@ -52,7 +58,8 @@ window.PathshalaTerminal = (function () {
 
     function connect() {
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-      socket = new WebSocket(`${scheme}//${location.host}/api/sessions/${sessionId}/terminal`);
+      const query = watching ? "?watch=1" : "";
+      socket = new WebSocket(`${scheme}//${location.host}/api/sessions/${sessionId}/terminal${query}`);
       socket.binaryType = "arraybuffer";
       socket.onopen = () => {
         retryMs = 500;
@@ -71,6 +78,8 @@ window.PathshalaTerminal = (function () {
           onGone();
         } else if (message.type === "error") {
           console.warn("pathshala:", message.message);
+        } else {
+          onNotice(message);
         }
       };
       socket.onclose = () => {
@@ -82,6 +91,10 @@ window.PathshalaTerminal = (function () {
     // Reconnects if the session still exists; otherwise says so.
     async function reattach() {
       if (stopped) return;
+      if (watching) {
+        connect(); // an instructor cannot look the session up as its owner does
+        return;
+      }
       let response;
       try {
         response = await fetch(`/api/sessions/${sessionId}`);

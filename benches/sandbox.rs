@@ -4,19 +4,20 @@
 //! `cargo bench --bench sandbox -- --sessions 20 --keystrokes 50`
 //! Needs a running Docker engine and built images (`pathshala images build`).
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::RemoveContainerOptionsBuilder;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+use common::{Server, ms, percentiles, print_table};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -63,17 +64,12 @@ async fn main() {
     );
     let raw = raw_docker_floor(&docker, image, options.sessions).await;
     let checks = check_round_trips(options.sessions.max(10)).await;
-    let server = Server::start(options.sessions);
+    let server = Server::start(common::fresh_instance(), options.sessions + 1, &[]);
     let ours = pathshala_figures(&server, &options).await;
     let rss_idle = ours.rss_idle_kb;
     drop(server);
 
-    println!();
-    println!(
-        "{:<44}{:>10}{:>10}{:>10}",
-        "figure (ms)", "p50", "p95", "p99"
-    );
-    for (name, samples) in [
+    print_table(&[
         ("raw docker create", &raw.create),
         ("raw docker start", &raw.start),
         ("raw docker exec (attach, run `true`)", &raw.exec),
@@ -91,10 +87,7 @@ async fn main() {
         ("raw docker exec, on a booted sandbox", &checks.raw_exec),
         ("a step's checks: 1 check, one round trip", &checks.one),
         ("a step's checks: 10 checks, one round trip", &checks.ten),
-    ] {
-        let (p50, p95, p99) = percentiles(samples);
-        println!("{name:<44}{p50:>10.1}{p95:>10.1}{p99:>10.1}");
-    }
+    ]);
     let ratio = percentiles(&ours.first_prompt).0 / percentiles(&raw.floor).0;
     println!();
     println!("first prompt / raw floor (p50): {ratio:.2}x");
@@ -208,24 +201,7 @@ async fn raw_docker_floor(docker: &Docker, image: &str, runs: usize) -> RawFigur
         let t = Instant::now();
         docker.start_container(&id, None).await.unwrap();
         let start = ms(t);
-        let t = Instant::now();
-        let exec = docker
-            .create_exec(
-                &id,
-                CreateExecOptions {
-                    cmd: Some(vec!["true"]),
-                    attach_stdout: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        if let StartExecResults::Attached { mut output, .. } =
-            docker.start_exec(&exec.id, None).await.unwrap()
-        {
-            while output.next().await.is_some() {}
-        }
-        let exec = ms(t);
+        let exec = common::exec_true(docker, &id).await;
         let t = Instant::now();
         let options = RemoveContainerOptionsBuilder::default().force(true).build();
         docker.remove_container(&id, Some(options)).await.unwrap();
@@ -236,66 +212,6 @@ async fn raw_docker_floor(docker: &Docker, image: &str, runs: usize) -> RawFigur
         figures.floor.push(create + start + exec);
     }
     figures
-}
-
-/// The real server binary, in its own process so its memory can be read.
-struct Server {
-    child: Child,
-    addr: String,
-    data_dir: std::path::PathBuf,
-}
-
-impl Server {
-    fn start(sessions: usize) -> Self {
-        let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-        let data_dir = std::env::temp_dir().join(format!("pathshala-bench-{tag}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pathshala"))
-            .args(["serve", "--no-build", "--listen", "127.0.0.1:0"])
-            .env("PATHSHALA_INSTANCE", format!("bench-{tag}"))
-            .env("PATHSHALA_DATA_DIR", &data_dir)
-            .env(
-                "PATHSHALA_SANDBOX_MAX_SANDBOXES",
-                (sessions + 1).to_string(),
-            )
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("server starts");
-        let stdout = child.stdout.take().unwrap();
-        let line = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find(|l| l.contains("http://"))
-            .expect("server prints its address");
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .unwrap()
-            .trim_end_matches('/')
-            .to_string();
-        Self {
-            child,
-            addr,
-            data_dir,
-        }
-    }
-
-    fn rss_kb(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default()
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
 }
 
 struct OurFigures {
@@ -432,20 +348,4 @@ async fn read_until(socket: &mut Socket, needle: &str) {
             other => panic!("terminal closed or silent waiting for {needle:?}: {other:?}"),
         }
     }
-}
-
-fn ms(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1000.0
-}
-
-fn percentiles(samples: &[f64]) -> (f64, f64, f64) {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| {
-        if sorted.is_empty() {
-            return f64::NAN;
-        }
-        sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
-    };
-    (at(0.50), at(0.95), at(0.99))
 }

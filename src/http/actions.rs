@@ -189,43 +189,56 @@ pub async fn reset_student(
     })))
 }
 
+/// What `restart` and `end` do to each of a student's sandboxes.
+#[derive(Clone, Copy)]
+enum Each {
+    Restart,
+    End,
+}
+
 /// `POST .../restart` `{"lesson"?}`: reboots the student's sandboxes; files stay.
 pub async fn restart_student(
-    State(state): State<AppState>,
-    Instructor(instructor): Instructor,
-    Path(ids_in_path): Path<(String, String)>,
+    state: State<AppState>,
+    instructor: Instructor,
+    ids_in_path: Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let request: LessonChoice = json_or_default(&body)?;
-    let lesson = request.lesson.as_deref();
-    let target = Target::find(&state, &instructor, &ids_in_path, lesson).await?;
-    for session in target.running(lesson)? {
-        state.sessions.reboot(session).await?;
-    }
-    target
-        .log(&state, &instructor, "restart", lesson.unwrap_or("all"))
-        .await?;
-    Ok(Json(
-        json!({"student": target.student.id, "sessions": ids(&target.sessions)}),
-    ))
+    each_sandbox(state, instructor, ids_in_path, body, Each::Restart).await
 }
 
 /// `POST .../end` `{"lesson"?}`: ends the student's sandboxes; progress stays.
 pub async fn end_student(
+    state: State<AppState>,
+    instructor: Instructor,
+    ids_in_path: Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    each_sandbox(state, instructor, ids_in_path, body, Each::End).await
+}
+
+async fn each_sandbox(
     State(state): State<AppState>,
     Instructor(instructor): Instructor,
     Path(ids_in_path): Path<(String, String)>,
     body: Bytes,
+    each: Each,
 ) -> Result<Json<Value>, ApiError> {
     let request: LessonChoice = json_or_default(&body)?;
     let lesson = request.lesson.as_deref();
     let target = Target::find(&state, &instructor, &ids_in_path, lesson).await?;
     let reason = format!("{instructor} ended this sandbox");
     for session in target.running(lesson)? {
-        state.sessions.end(session, &reason).await?;
+        match each {
+            Each::Restart => state.sessions.reboot(session).await?,
+            Each::End => state.sessions.end(session, &reason).await?,
+        }
     }
+    let action = match each {
+        Each::Restart => "restart",
+        Each::End => "end",
+    };
     target
-        .log(&state, &instructor, "end", lesson.unwrap_or("all"))
+        .log(&state, &instructor, action, lesson.unwrap_or("all"))
         .await?;
     Ok(Json(
         json!({"student": target.student.id, "sessions": ids(&target.sessions)}),

@@ -67,10 +67,14 @@ async fn the_instructor_sees_who_is_stuck_watches_a_terminal_and_replays_it() {
     sita.goto(&app.url(&format!("/join?code={code}"))).await;
     sita.type_into("#student-name", "Sita").await;
     sita.click("#join button[type=submit]").await;
+    // (innerText reads hidden elements too, so visibility is asked for first.)
     eventually("Sita is told the class records terminals", || async {
-        sita.text("#records-note")
-            .await
-            .contains("records your terminal")
+        truthy(
+            &sita,
+            "return !document.getElementById('joined').hidden && !document.getElementById('records-note').hidden;",
+        )
+        .await
+            && sita.text("#records-note").await.contains("records your terminal")
     })
     .await;
     sita.click("#first-lesson").await;
@@ -176,13 +180,23 @@ async fn the_instructor_sees_who_is_stuck_watches_a_terminal_and_replays_it() {
     })
     .await;
     teacher.click("#replay-list button").await;
-    eventually("the player replays what Sita typed", || async {
-        teacher
-            .text("#replay-player")
-            .await
-            .contains("typed-live-42")
-    })
-    .await;
+    // It plays in (sped-up) time, so this can take longer than other waits.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while !teacher
+        .text("#replay-player")
+        .await
+        .contains("typed-live-42")
+    {
+        if std::time::Instant::now() > deadline {
+            teacher.screenshot("live-replay-failed.png").await;
+            panic!(
+                "the player never replayed what Sita typed: {:?} {:?}",
+                teacher.text("#replay-list").await,
+                teacher.eval_async("const done = arguments[arguments.length - 1]; const p = PathshalaInstructor.replaying(); Promise.all([p.getCurrentTime(), p.getDuration()]).then(done);").await
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     teacher.screenshot("live-replay.png").await;
 
     hari_terminal.close().await;

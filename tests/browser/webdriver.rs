@@ -46,6 +46,9 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--disable-quic", "--window-size=1200,800",
+                    // As a person's open tab: timers and animation frames at full rate.
+                    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                    "--disable-backgrounding-occluded-windows",
                     format!("--user-data-dir={}", browser.profile.display()),
                 ]
             }

@@ -6,9 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::classes::{logged_in, post_json};
-use crate::instructors::add_instructor;
-use crate::support::{TestApp, TestClient, test_config};
-use crate::watch::student_with_sandbox;
+use crate::support::{TestClient, test_config};
+use crate::watch::{app_with, student_with_sandbox};
 
 async fn class_with(instructor: &mut TestClient, lessons: &[&str]) -> (String, String) {
     let (status, class) = post_json(
@@ -28,11 +27,7 @@ async fn session_of(browser: &TestClient, id: &str) -> Value {
 
 #[tokio::test]
 async fn reset_gives_a_fresh_sandbox_with_the_setup_and_keeps_progress() {
-    let config = test_config();
-    for name in ["asha", "bikash"] {
-        add_instructor(&config.data_dir, name);
-    }
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with(test_config(), &["asha", "bikash"]).await;
     let mut asha = logged_in(&app, "asha").await;
     let (class, code) = class_with(&mut asha, &["first-steps", "env-and-secrets"]).await;
     let (mut sita, student, first) = student_with_sandbox(&app, &code, "Sita").await;
@@ -166,9 +161,7 @@ async fn reset_gives_a_fresh_sandbox_with_the_setup_and_keeps_progress() {
 
 #[tokio::test]
 async fn extend_restart_announce_and_end_the_class() {
-    let config = test_config();
-    add_instructor(&config.data_dir, "asha");
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with(test_config(), &["asha"]).await;
     let mut asha = logged_in(&app, "asha").await;
     let (class, code) = class_with(&mut asha, &["first-steps"]).await;
     let (sita, student, session) = student_with_sandbox(&app, &code, "Sita").await;

@@ -110,7 +110,9 @@ async fn a_class_is_made_joined_worked_in_and_seen_in_its_roster_across_a_restar
     let me: Value = student.get_json("/api/me").await;
     assert_eq!(
         me,
-        json!({"role": "student", "name": "Sita Rai", "class": {"id": id, "name": "Batch 7, \"evening\""}})
+        json!({"role": "student", "name": "Sita Rai", "class": {
+            "id": id, "name": "Batch 7, \"evening\"", "records_terminals": true, "announcement": null,
+        }})
     );
 
     // A failed check after joining is recorded too.

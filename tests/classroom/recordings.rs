@@ -6,9 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::classes::{logged_in, post_json};
-use crate::instructors::add_instructor;
 use crate::support::{TestApp, TestClient, eventually, test_config};
-use crate::watch::class_of;
+use crate::watch::{app_with, class_of};
 
 /// Replays an asciicast file's output and resizes into a screen.
 fn replay(cast: &str) -> (vt100::Parser, Vec<Value>) {
@@ -49,11 +48,7 @@ async fn join(app: &TestApp, code: &str, name: &str) -> (TestClient, Value) {
 
 #[tokio::test]
 async fn a_recording_replays_what_the_student_saw() {
-    let config = test_config();
-    for name in ["asha", "bikash"] {
-        add_instructor(&config.data_dir, name);
-    }
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with(test_config(), &["asha", "bikash"]).await;
     let mut asha = logged_in(&app, "asha").await;
     let (class, code) = class_of(&mut asha).await;
     let (mut sita, joined) = join(&app, &code, "Sita").await;

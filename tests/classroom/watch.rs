@@ -11,6 +11,14 @@ use crate::classes::{logged_in, post_json};
 use crate::instructors::add_instructor;
 use crate::support::{TestApp, TestClient, eventually, test_config};
 
+/// A server whose instructors are `names`, each with the tests' password.
+pub(crate) async fn app_with(config: pathshala::config::Config, names: &[&str]) -> TestApp {
+    for name in names {
+        add_instructor(&config.data_dir, name);
+    }
+    TestApp::spawn_with(config).await
+}
+
 /// A class of `instructor` with the lesson first-steps.
 pub(crate) async fn class_of(instructor: &mut TestClient) -> (String, String) {
     let (status, class) = post_json(
@@ -68,9 +76,7 @@ fn refused_with(result: Result<crate::support::TestTerminal, impl std::fmt::Debu
 
 #[tokio::test]
 async fn an_instructor_watches_read_only_and_the_student_is_told() {
-    let config = test_config();
-    add_instructor(&config.data_dir, "asha");
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with(test_config(), &["asha"]).await;
     let mut asha = logged_in(&app, "asha").await;
     let (class, code) = class_of(&mut asha).await;
     let (sita, student, session) = student_with_sandbox(&app, &code, "Sita").await;
@@ -174,11 +180,7 @@ async fn an_instructor_watches_read_only_and_the_student_is_told() {
 
 #[tokio::test]
 async fn only_the_class_instructors_may_watch() {
-    let config = test_config();
-    for name in ["asha", "bikash"] {
-        add_instructor(&config.data_dir, name);
-    }
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with(test_config(), &["asha", "bikash"]).await;
     let mut asha = logged_in(&app, "asha").await;
     let (class, code) = class_of(&mut asha).await;
     let (sita, _, session) = student_with_sandbox(&app, &code, "Sita").await;
@@ -209,8 +211,7 @@ async fn only_the_class_instructors_may_watch() {
 async fn a_watcher_alone_lets_an_idle_sandbox_expire() {
     let mut config = test_config();
     config.sandbox.idle_timeout_secs = 3;
-    add_instructor(&config.data_dir, "asha");
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with(config, &["asha"]).await;
     let mut asha = logged_in(&app, "asha").await;
     let (_, code) = class_of(&mut asha).await;
     let (sita, _, session) = student_with_sandbox(&app, &code, "Sita").await;

@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::classes::{logged_in, post_json};
-use crate::support::{TestApp, TestClient, eventually, test_config};
-use crate::watch::{app_with, class_of};
+use crate::support::{eventually, test_config};
+use crate::watch::{app_with, class_of, join};
 
 /// Replays an asciicast file's output and resizes into a screen.
 fn replay(cast: &str) -> (vt100::Parser, Vec<Value>) {
@@ -32,18 +32,6 @@ fn replay(cast: &str) -> (vt100::Parser, Vec<Value>) {
         events.push(event);
     }
     (screen, events)
-}
-
-async fn join(app: &TestApp, code: &str, name: &str) -> (TestClient, Value) {
-    let mut browser = app.client();
-    let (status, joined) = post_json(
-        &mut browser,
-        "/api/join",
-        json!({"code": code, "name": name}),
-    )
-    .await;
-    assert_eq!(status, 201, "{joined}");
-    (browser, joined)
 }
 
 #[tokio::test]

@@ -32,12 +32,8 @@ pub(crate) async fn class_of(instructor: &mut TestClient) -> (String, String) {
     (id, class["join_code"].as_str().unwrap().to_string())
 }
 
-/// A student who joined with `code` and started first-steps: (browser, student id, session).
-pub(crate) async fn student_with_sandbox(
-    app: &TestApp,
-    code: &str,
-    name: &str,
-) -> (TestClient, String, String) {
+/// A new browser that joined with `code` as `name`, with the join's answer.
+pub(crate) async fn join(app: &TestApp, code: &str, name: &str) -> (TestClient, Value) {
     let mut browser = app.client();
     let (status, joined) = post_json(
         &mut browser,
@@ -46,6 +42,16 @@ pub(crate) async fn student_with_sandbox(
     )
     .await;
     assert_eq!(status, 201, "{joined}");
+    (browser, joined)
+}
+
+/// A student who joined with `code` and started first-steps: (browser, student id, session).
+pub(crate) async fn student_with_sandbox(
+    app: &TestApp,
+    code: &str,
+    name: &str,
+) -> (TestClient, String, String) {
+    let (mut browser, joined) = join(app, code, name).await;
     let student = joined["student"]["id"].as_str().unwrap().to_string();
     let (status, session) = post_json(
         &mut browser,

@@ -263,6 +263,12 @@ async fn bridge(
                 if changed.is_err() { return Ok(()) }
                 let ended = ended_reason(&state.borrow_and_update());
                 if let Some(reason) = ended {
+                    // Notices sent just before the end (where a reset moved the page) go first.
+                    if let Role::Learner { notices, .. } = &mut role {
+                        while let Ok(notice) = notices.try_recv() {
+                            send(&mut socket, notice_frame(&notice)).await?;
+                        }
+                    }
                     return say_ended(&mut socket, &reason).await;
                 }
             }

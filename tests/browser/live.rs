@@ -199,6 +199,27 @@ async fn the_instructor_sees_who_is_stuck_watches_a_terminal_and_replays_it() {
     }
     teacher.screenshot("live-replay.png").await;
 
+    // A reset, confirmed first, moves Sita's open page to a fresh sandbox by itself.
+    let saved = "return localStorage.getItem('pathshala.lesson.first-steps');";
+    let before = sita.eval(saved).await;
+    teacher
+        .eval(
+            "const row = [...document.querySelectorAll('#live tr')].find(r => r.textContent.includes('Sita')); \
+             [...row.querySelectorAll('button')].find(b => b.textContent === 'Reset').click();",
+        )
+        .await;
+    let question = teacher.accept_dialog().await;
+    assert!(question.contains("fresh sandbox"), "{question}");
+    eventually("Sita's page is on the fresh sandbox", || async {
+        let now = sita.eval(saved).await;
+        now.is_string()
+            && now != before
+            && sita.terminal_text().await.contains("learner@lab")
+            && !sita.terminal_text().await.contains("typed-live-42")
+    })
+    .await;
+    assert_eq!(app.containers().await.len(), 3, "one sandbox per student");
+
     hari_terminal.close().await;
     sita.quit().await;
     teacher.quit().await;

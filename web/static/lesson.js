@@ -16,6 +16,8 @@
   let checking = false;
   // Instructors watching this terminal now (a name once per open watch).
   const watchers = [];
+  // Set when an instructor replaced this sandbox: the page is moving to the new one.
+  let movingTo = null;
 
   function setStatus(text, kind) {
     const el = $("status");
@@ -218,6 +220,7 @@
       showAnnouncement(notice);
     } else if (notice.type === "replaced") {
       // The instructor reset this sandbox: the page moves to the fresh one.
+      movingTo = notice.session;
       localStorage.setItem(storageKey, notice.session);
       setStatus(`${notice.by} gave you a fresh sandbox; reloading…`, "warn");
       setTimeout(() => location.reload(), 500);
@@ -234,7 +237,7 @@
       terminal = PathshalaTerminal.attach($("terminal"), sessionId, {
         onStatus: setStatus,
         onGone: () => {
-          localStorage.removeItem(storageKey);
+          if (!movingTo) localStorage.removeItem(storageKey);
           watchers.length = 0;
           showWatchers();
         },

@@ -61,7 +61,8 @@ impl AppState {
 /// Every route of the server, in one table.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::show_playground))
+        .route("/", get(pages::show_catalog))
+        .route("/practice", get(pages::show_practice))
         .route("/lessons/{id}", get(pages::show_lesson_page))
         .route("/login", get(class_pages::show_login))
         .route("/join", get(class_pages::show_join))

@@ -15,8 +15,12 @@ pub fn templates() -> Environment<'static> {
     for (name, source) in [
         ("base.html", include_str!("../../web/templates/base.html")),
         (
-            "playground.html",
-            include_str!("../../web/templates/playground.html"),
+            "catalog.html",
+            include_str!("../../web/templates/catalog.html"),
+        ),
+        (
+            "practice.html",
+            include_str!("../../web/templates/practice.html"),
         ),
         (
             "lesson.html",
@@ -81,8 +85,9 @@ struct CatalogEntry {
     passed: usize,
 }
 
-/// `/`: the lessons by track with the visitor's progress, and a free sandbox one click away.
-pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner) -> Response {
+/// `/`: the lessons by track with the visitor's progress, where to continue, and the way to
+/// free practice.
+pub async fn show_catalog(State(state): State<AppState>, Owner(owner): Owner) -> Response {
     let mut tracks: Vec<Track> = Vec::new();
     let catalog = state.catalog();
     let progress = match &owner {
@@ -121,13 +126,32 @@ pub async fn show_playground(State(state): State<AppState>, Owner(owner): Owner)
     for track in &mut tracks {
         track.duration = duration(track.minutes);
     }
+    // The first lesson begun and not finished, in catalog order.
+    let resume = tracks
+        .iter()
+        .flat_map(|t| &t.lessons)
+        .find(|l| l.passed > 0 && l.passed < l.steps)
+        .cloned();
     page(
         &state,
-        "playground.html",
+        "catalog.html",
         context! {
             version => env!("CARGO_PKG_VERSION"),
             idle_minutes => state.config.sandbox.idle_timeout_secs / 60,
             tracks => Value::from(minijinja::value::Serde(&tracks)),
+            resume => resume.map(|r| Value::from(minijinja::value::Serde(r))),
+        },
+    )
+}
+
+/// `/practice`: a free sandbox with no lesson.
+pub async fn show_practice(State(state): State<AppState>) -> Response {
+    page(
+        &state,
+        "practice.html",
+        context! {
+            version => env!("CARGO_PKG_VERSION"),
+            idle_minutes => state.config.sandbox.idle_timeout_secs / 60,
         },
     )
 }
@@ -148,7 +172,7 @@ pub async fn show_lesson_page(State(state): State<AppState>, Path(id): Path<Stri
         context! {
             version => env!("CARGO_PKG_VERSION"),
             lesson => context! { id => lesson.id.clone(), title => lesson.title.clone(), summary => lesson.summary.clone() },
-            next => catalog.next_in_track(&id).map(|n| context! { id => n.id.clone(), title => n.title.clone() }),
+            next => catalog.next_after(&id).map(|n| context! { id => n.id.clone(), title => n.title.clone() }),
         },
     )
 }
@@ -166,7 +190,8 @@ mod tests {
     fn every_template_parses() {
         let env = super::templates();
         for name in [
-            "playground.html",
+            "catalog.html",
+            "practice.html",
             "lesson.html",
             "login.html",
             "classes.html",

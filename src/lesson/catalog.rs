@@ -79,6 +79,13 @@ impl Catalog {
         lessons
     }
 
+    /// The lesson after `id` in the catalog's order, across tracks, if any.
+    pub fn next_after(&self, id: &str) -> Option<&Lesson> {
+        let lessons = self.in_order();
+        let at = lessons.iter().position(|l| l.id == id)?;
+        lessons.get(at + 1).copied()
+    }
+
     /// The lesson after `id` in its track, if any.
     pub fn next_in_track(&self, id: &str) -> Option<&Lesson> {
         let lessons = self.in_order();
@@ -163,5 +170,9 @@ mod tests {
         assert_eq!(next("tour"), None, "the last lesson of its track");
         assert_eq!(next("zz-unnumbered"), None);
         assert_eq!(next("no-such-lesson"), None);
+        // Across tracks, the catalog goes on.
+        let after = |id: &str| catalog.next_after(id).map(|l| l.id.clone());
+        assert_eq!(after("tour").as_deref(), Some("linux"));
+        assert_eq!(after("extra"), None);
     }
 }

@@ -16,6 +16,11 @@ async fn a_visitor_starts_a_sandbox_types_a_command_and_resumes_after_reload() {
     let app = TestApp::spawn().await;
     let browser = Browser::launch().await;
     browser.goto(&app.url("/")).await;
+    browser.click("#practice").await;
+    eventually("free practice has a page of its own", || async {
+        browser.eval("return location.pathname;").await == "/practice"
+    })
+    .await;
     browser.click("#start").await;
     eventually("the prompt appears in the page", || async {
         browser.terminal_text().await.contains("learner@lab")
@@ -31,7 +36,7 @@ async fn a_visitor_starts_a_sandbox_types_a_command_and_resumes_after_reload() {
     browser.screenshot("playground-terminal.png").await;
 
     // A reload comes back to the same shell and screen, without pressing Start again.
-    browser.goto(&app.url("/")).await;
+    browser.goto(&app.url("/practice")).await;
     eventually("the earlier output is redrawn after reload", || async {
         browser.terminal_text().await.contains("browser-42")
     })
@@ -47,8 +52,29 @@ async fn a_visitor_starts_a_sandbox_types_a_command_and_resumes_after_reload() {
     })
     .await;
 
-    // Ending the sandbox removes it.
+    // The catalog stays at home, and points back to the sandbox still running.
+    browser.goto(&app.url("/")).await;
+    eventually("the catalog offers the way back", || async {
+        browser
+            .eval("return !document.getElementById('resume-practice').hidden;")
+            .await
+            == true
+    })
+    .await;
+    assert!(
+        browser.terminal_text().await.is_empty(),
+        "no terminal at home"
+    );
+    browser.click("#resume-practice a").await;
+    eventually("back in the same shell", || async {
+        browser.terminal_text().await.contains("resumed-10")
+    })
+    .await;
+
+    // Ending the sandbox asks first, then removes it.
     browser.click("#end").await;
+    let question = browser.accept_dialog().await;
+    assert!(question.contains("End this sandbox?"), "{question}");
     eventually("the container is removed", || async {
         app.containers().await.is_empty()
     })
@@ -138,6 +164,84 @@ async fn a_learner_opens_a_lesson_types_the_answer_clicks_check_and_the_step_pas
         browser.text("#progress").await.contains("lesson complete")
     })
     .await;
+    // The completion panel says what was done and leads on, across tracks.
+    eventually("the completion panel offers the next lesson", || async {
+        browser
+            .eval("return !document.getElementById('complete').hidden;")
+            .await
+            == true
+            && browser
+                .text("#done-steps")
+                .await
+                .contains("✓ Make a home for the app")
+    })
+    .await;
+    let next = browser
+        .eval("return document.getElementById('next-lesson').getAttribute('href');")
+        .await;
+    assert_eq!(next, "/lessons/linux-basics");
+    browser.screenshot("lesson-complete.png").await;
+    browser.quit().await;
+    app.cleanup().await;
+}
+
+/// Whether `css` is inside the viewport, whole, and not hidden.
+async fn in_view(browser: &Browser, css: &str) -> serde_json::Value {
+    let script = format!(
+        "const e = document.querySelector('{css}'); if (!e || e.offsetParent === null) return 'hidden'; \
+         const r = e.getBoundingClientRect(); \
+         return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth \
+           ? true : `at ${{Math.round(r.left)}},${{Math.round(r.top)}} of ${{innerWidth}}x${{innerHeight}}`;"
+    );
+    browser.eval(&script).await
+}
+
+#[tokio::test]
+async fn check_is_in_view_on_every_shipped_step_on_a_laptop_and_a_phone() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch().await;
+    let catalog = app.client().get_json("/api/lessons").await;
+    for lesson in catalog.as_array().unwrap() {
+        let id = lesson["id"].as_str().unwrap();
+        let steps = lesson["steps"].as_u64().unwrap();
+        browser.goto(&app.url(&format!("/lessons/{id}"))).await;
+        eventually("the lesson's sandbox is ready", || async {
+            browser
+                .eval("return !document.getElementById('check').disabled;")
+                .await
+                == true
+        })
+        .await;
+        for (width, height) in [(1366, 768), (390, 844)] {
+            browser.set_size(width, height).await;
+            for step in 0..steps {
+                browser
+                    .eval(&format!(
+                        "document.querySelectorAll('#steps button')[{step}].click();"
+                    ))
+                    .await;
+                for button in ["#check", "#hint"] {
+                    let seen = in_view(&browser, button).await;
+                    let shown = button == "#hint" && seen == "hidden";
+                    assert!(
+                        seen == true || shown,
+                        "{button} of {id} step {} at {width}x{height}: {seen}",
+                        step + 1
+                    );
+                }
+            }
+        }
+        browser
+            .eval(&format!(
+                "const id = localStorage.getItem('pathshala.lesson.{id}'); \
+                 if (id) fetch(`/api/sessions/${{id}}`, {{method: 'DELETE'}});"
+            ))
+            .await;
+        eventually("the lesson's sandbox is gone", || async {
+            app.containers().await.is_empty()
+        })
+        .await;
+    }
     browser.quit().await;
     app.cleanup().await;
 }

@@ -161,6 +161,12 @@ impl Browser {
             .to_string()
     }
 
+    /// Sets the window's size (headless: the page's viewport).
+    pub async fn set_size(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
     /// Waits for a confirmation dialog, accepts it, and returns its question.
     pub async fn accept_dialog(&self) -> String {
         for _ in 0..50 {

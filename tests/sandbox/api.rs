@@ -100,14 +100,16 @@ async fn bad_requests_get_clear_json_errors() {
 }
 
 #[tokio::test]
-async fn the_playground_page_loads_its_terminal_assets() {
+async fn the_catalog_is_home_and_free_practice_loads_its_terminal_assets() {
     let app = TestApp::spawn().await;
     let client = app.client();
-    let page = client.get("/").await.text().await.unwrap();
+    // The catalog lists the shipped lessons with their time, and leads to free practice.
+    let home = client.get("/").await.text().await.unwrap();
+    assert!(home.contains("/lessons/first-steps"), "{home}");
+    assert!(home.contains("15 min"), "{home}");
+    assert!(home.contains("href=\"/practice\""), "{home}");
+    let page = client.get("/practice").await.text().await.unwrap();
     assert!(page.contains("Start a sandbox"));
-    // The catalog lists the shipped lessons with their time.
-    assert!(page.contains("/lessons/first-steps"), "{page}");
-    assert!(page.contains("15 min"), "{page}");
     for asset in [
         "xterm.js",
         "addon-fit.js",

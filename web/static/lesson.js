@@ -47,10 +47,18 @@
         /* gone: make a new one */
       }
     }
-    setStatus("Preparing your sandbox…");
-    const session = await api("POST", "/api/sessions", { lesson: lessonId });
-    localStorage.setItem(storageKey, session.id);
-    return session;
+    // Boot progress: a fresh sandbox takes a few seconds (more on a slow link).
+    const started = Date.now();
+    const tick = () => setStatus(`Preparing your sandbox… ${Math.round((Date.now() - started) / 1000)} s`);
+    tick();
+    const ticking = setInterval(tick, 1000);
+    try {
+      const session = await api("POST", "/api/sessions", { lesson: lessonId });
+      localStorage.setItem(storageKey, session.id);
+      return session;
+    } finally {
+      clearInterval(ticking);
+    }
   }
 
   function passed(step) {
@@ -74,8 +82,17 @@
     $("progress").textContent = done
       ? "lesson complete ✓"
       : `${lesson.passed_steps.length} of ${lesson.steps.length} steps done`;
-    const nextLesson = $("next-lesson");
-    if (nextLesson) nextLesson.hidden = !done;
+    // A finished lesson says what the student did and where to go next.
+    $("complete").hidden = !done;
+    if (done) {
+      $("done-steps").replaceChildren(
+        ...lesson.steps.map((step) => {
+          const item = document.createElement("li");
+          item.textContent = `✓ ${step.title}`;
+          return item;
+        }),
+      );
+    }
   }
 
   // Each command block gets a button that types it into the terminal: blocks without a
@@ -234,6 +251,8 @@
       lesson = session.lesson;
       const firstOpen = lesson.steps.findIndex((_, i) => !passed(i));
       show(firstOpen === -1 ? lesson.steps.length - 1 : firstOpen);
+      // The buttons that need the sandbox work from now on.
+      for (const id of ["check", "reset", "help"]) $(id).disabled = false;
       terminal = PathshalaTerminal.attach($("terminal"), sessionId, {
         onStatus: setStatus,
         onGone: () => {

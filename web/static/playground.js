@@ -1,9 +1,19 @@
-// Pathshala playground: a free sandbox, one click away, resumed after a reload.
+// Pathshala free practice (`/practice`): a sandbox with no lesson, one click away, resumed
+// after a reload. On the catalog (`/`) it only points back to a free sandbox still running.
 "use strict";
 
 (function () {
   const STORAGE_KEY = "pathshala.session";
   const $ = (id) => document.getElementById(id);
+  if (!$("start")) {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved && $("resume-practice")) {
+      fetch(`/api/sessions/${saved}`).then((response) => {
+        $("resume-practice").hidden = !response.ok;
+      });
+    }
+    return;
+  }
   let sessionId = null;
   let terminal = null;
 
@@ -51,6 +61,7 @@
 
   async function end() {
     if (!sessionId) return;
+    if (!confirm("End this sandbox? Its files and programs are deleted.")) return;
     localStorage.removeItem(STORAGE_KEY);
     if (terminal) terminal.close();
     setStatus("Removing sandbox…");

@@ -69,6 +69,9 @@ pub struct ClassroomConfig {
     pub stuck_after_failures: u32,
     /// A recording of one session's terminal stops at this many bytes (its file says so).
     pub recording_max_bytes: u64,
+    /// A student's recordings together stop growing past this many bytes: no new recording
+    /// starts for them (so one student cannot fill the disk).
+    pub recording_student_max_bytes: u64,
 }
 
 impl Default for ClassroomConfig {
@@ -84,6 +87,7 @@ impl Default for ClassroomConfig {
             stuck_after_secs: 10 * 60,
             stuck_after_failures: 3,
             recording_max_bytes: 8 * 1024 * 1024,
+            recording_student_max_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -44,6 +44,12 @@ impl Classroom {
         if !class.record_terminals {
             return Ok(false);
         }
+        let owned = student.id.clone();
+        let recorded = self.store(move |s| s.recorded_bytes_of(&owned)).await?;
+        if recorded as u64 >= self.inner.limits.recording_student_max_bytes {
+            tracing::info!(student = %student.id, "not recording: the student's recordings are full");
+            return Ok(false);
+        }
         let lesson = session.lesson.as_ref().map(|l| l.id.clone());
         let recording = StoredRecording {
             id: uuid::Uuid::new_v4().simple().to_string(),

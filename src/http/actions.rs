@@ -75,8 +75,8 @@ struct Announcement {
     text: Option<String>,
 }
 
-/// A student of a class `instructor` teaches, with their live sandboxes (of `lesson` only,
-/// when given).
+/// A student of a class `instructor` teaches, with their live sandboxes. Found before a
+/// request's body is read, so a class that is not yours answers 403 whatever was sent.
 struct Target {
     class: String,
     student: StoredStudent,
@@ -88,14 +88,13 @@ impl Target {
         state: &AppState,
         instructor: &str,
         (class, student): &(String, String),
-        lesson: Option<&str>,
     ) -> Result<Self, ApiError> {
         let (class, student) = state
             .classroom
             .student_in_class(instructor, class, student)
             .await?;
         let browsers = state.classroom.browsers_of(&student.id).await?;
-        let sessions = of_lesson(state.sessions.owned_by(&browsers), lesson);
+        let sessions = state.sessions.owned_by(&browsers);
         Ok(Self {
             class: class.id,
             student,
@@ -103,16 +102,23 @@ impl Target {
         })
     }
 
-    /// The sandboxes, or a 404 that says whose and which were looked for.
-    fn running(&self, lesson: Option<&str>) -> Result<&[Arc<Session>], ApiError> {
-        if self.sessions.is_empty() {
+    /// The sandboxes (of `lesson`, when given), or a 404 that says whose and which were
+    /// looked for.
+    fn running(&self, lesson: Option<&str>) -> Result<Vec<Arc<Session>>, ApiError> {
+        let sessions: Vec<Arc<Session>> = self
+            .sessions
+            .iter()
+            .filter(|s| lesson.is_none() || s.lesson.as_ref().map(|l| l.id.as_str()) == lesson)
+            .cloned()
+            .collect();
+        if sessions.is_empty() {
             let which = lesson.map_or(String::new(), |l| format!(" of {l}"));
             return Err(ApiError::NothingRunning(format!(
                 "{} has no sandbox{which} running",
                 self.student.name
             )));
         }
-        Ok(&self.sessions)
+        Ok(sessions)
     }
 
     async fn log(
@@ -133,13 +139,6 @@ impl Target {
             )
             .await?)
     }
-}
-
-fn of_lesson(sessions: Vec<Arc<Session>>, lesson: Option<&str>) -> Vec<Arc<Session>> {
-    sessions
-        .into_iter()
-        .filter(|s| lesson.is_none() || s.lesson.as_ref().map(|l| l.id.as_str()) == lesson)
-        .collect()
 }
 
 fn ids(sessions: &[Arc<Session>]) -> Vec<String> {
@@ -165,17 +164,18 @@ pub async fn reset_student(
     Path(ids_in_path): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let target = Target::find(&state, &instructor, &ids_in_path).await?;
     let request: LessonChoice = json_or_default(&body)?;
     let lesson_id = request
         .lesson
         .ok_or_else(|| ApiError::BadRequest("expected {\"lesson\": \"<lesson id>\"}".into()))?;
-    let target = Target::find(&state, &instructor, &ids_in_path, Some(&lesson_id)).await?;
     let lesson = state
         .catalog()
         .get_shared(&lesson_id)
         .ok_or_else(|| ApiError::NoLesson(lesson_id.clone()))?;
+    let replaced = target.running(Some(&lesson_id))?;
     let mut fresh = Vec::new();
-    for old in target.running(Some(&lesson_id))? {
+    for old in &replaced {
         let new = state
             .sessions
             .replace(old, lesson.clone(), &instructor)
@@ -185,7 +185,7 @@ pub async fn reset_student(
     target.log(&state, &instructor, "reset", &lesson_id).await?;
     Ok(Json(json!({
         "student": target.student.id, "lesson": lesson_id,
-        "replaced": ids(&target.sessions), "sessions": fresh,
+        "replaced": ids(&replaced), "sessions": fresh,
     })))
 }
 
@@ -223,11 +223,12 @@ async fn each_sandbox(
     body: Bytes,
     each: Each,
 ) -> Result<Json<Value>, ApiError> {
+    let target = Target::find(&state, &instructor, &ids_in_path).await?;
     let request: LessonChoice = json_or_default(&body)?;
     let lesson = request.lesson.as_deref();
-    let target = Target::find(&state, &instructor, &ids_in_path, lesson).await?;
     let reason = format!("{instructor} ended this sandbox");
-    for session in target.running(lesson)? {
+    let sessions = target.running(lesson)?;
+    for session in &sessions {
         match each {
             Each::Restart => state.sessions.reboot(session).await?,
             Each::End => state.sessions.end(session, &reason).await?,
@@ -241,7 +242,7 @@ async fn each_sandbox(
         .log(&state, &instructor, action, lesson.unwrap_or("all"))
         .await?;
     Ok(Json(
-        json!({"student": target.student.id, "sessions": ids(&target.sessions)}),
+        json!({"student": target.student.id, "sessions": ids(&sessions)}),
     ))
 }
 
@@ -252,9 +253,9 @@ pub async fn extend_student(
     Path(ids_in_path): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let target = Target::find(&state, &instructor, &ids_in_path).await?;
     let minutes = minutes_of(&body)?;
-    let target = Target::find(&state, &instructor, &ids_in_path, None).await?;
-    let extended = extend_all(&state, target.running(None)?, minutes).await?;
+    let extended = extend_all(&state, &target.running(None)?, minutes).await?;
     target
         .log(&state, &instructor, "extend", &format!("{minutes} minutes"))
         .await?;
@@ -293,8 +294,8 @@ pub async fn extend_class(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let minutes = minutes_of(&body)?;
     let sessions = class_sessions(&state, &instructor, &id).await?;
+    let minutes = minutes_of(&body)?;
     let extended = extend_all(&state, &sessions, minutes).await?;
     let detail = format!("{minutes} minutes, {} sandbox(es)", sessions.len());
     state
@@ -315,15 +316,31 @@ pub async fn end_class(
 ) -> Result<Json<Value>, ApiError> {
     let sessions = class_sessions(&state, &instructor, &id).await?;
     let reason = format!("{instructor} ended the class's sandboxes");
-    for session in &sessions {
-        state.sessions.end(session, &reason).await?;
+    // All at once: a class of fifty should not wait for fifty removals in a row.
+    let results =
+        futures_util::future::join_all(sessions.iter().map(|s| state.sessions.end(s, &reason)))
+            .await;
+    let mut ended = Vec::new();
+    let mut failure = None;
+    for (session, result) in sessions.iter().zip(results) {
+        match result {
+            Ok(()) => ended.push(session.id.to_string()),
+            Err(e) => {
+                tracing::warn!(session = %session.id, "end-all: {e}");
+                failure.get_or_insert(e);
+            }
+        }
     }
-    let detail = format!("{} sandbox(es)", sessions.len());
+    let failed = sessions.len() - ended.len();
+    let detail = format!("{} sandbox(es), {failed} could not be ended", ended.len());
     state
         .classroom
         .log_action(&id, &instructor, "end-all", None, &detail)
         .await?;
-    Ok(Json(json!({"class": id, "sessions": ids(&sessions)})))
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    Ok(Json(json!({"class": id, "sessions": ended})))
 }
 
 /// `POST /api/classes/{id}/announce` `{"text"}`: shown on every student's open lesson page
@@ -334,6 +351,7 @@ pub async fn announce(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let sessions = class_sessions(&state, &instructor, &id).await?;
     let request: Announcement = json_or_default(&body)?;
     let text = request.text.unwrap_or_default().trim().to_string();
     let length = text.chars().count();
@@ -342,7 +360,6 @@ pub async fn announce(
             "expected {{\"text\"}}: one line of 1-{MAX_ANNOUNCEMENT_CHARS} characters"
         )));
     }
-    let sessions = class_sessions(&state, &instructor, &id).await?;
     state
         .classroom
         .log_action(&id, &instructor, ANNOUNCE, None, &text)

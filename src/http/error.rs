@@ -77,6 +77,7 @@ impl IntoResponse for ApiError {
             ApiError::Session(SessionError::NoLesson(_)) => {
                 (StatusCode::NOT_FOUND, self.to_string())
             }
+            ApiError::Session(SessionError::BeingReset) => (StatusCode::CONFLICT, self.to_string()),
             ApiError::Session(SessionError::Unchecked(_)) => {
                 tracing::error!("{self}");
                 (StatusCode::INTERNAL_SERVER_ERROR, self.to_string())

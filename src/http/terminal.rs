@@ -135,8 +135,10 @@ async fn open_watch(
             let logged = classroom
                 .start_watch(&instructor, &student, &session.id.to_string(), lesson)
                 .await;
+            let notices = session.terminal.notices();
             let attachment = session.terminal.watch(&instructor);
-            if let Err(e) = bridge(socket, &session, attachment, Role::Watcher, stopping).await {
+            let role = Role::Watcher { notices };
+            if let Err(e) = bridge(socket, &session, attachment, role, stopping).await {
                 tracing::debug!(session = %session.id, "watch closed: {e}");
             }
             match logged {
@@ -192,8 +194,11 @@ enum Role {
         notices: tokio::sync::broadcast::Receiver<Notice>,
         watching: Vec<String>,
     },
-    /// An instructor watching: output only; whatever they send is dropped.
-    Watcher,
+    /// An instructor watching: output, and the learner's terminal size, only; whatever
+    /// they send is dropped.
+    Watcher {
+        notices: tokio::sync::broadcast::Receiver<Notice>,
+    },
 }
 
 /// One browser connection: the current screen first, then live output one way and keystrokes
@@ -213,13 +218,20 @@ async fn bridge(
     if let Some(reason) = ended {
         return say_ended(&mut socket, &reason).await;
     }
-    if let Role::Learner { watching, .. } = &mut role {
-        for by in std::mem::take(watching) {
-            let notice = Notice::Watch { watching: true, by };
-            send(&mut socket, notice_frame(&notice)).await?;
+    match &mut role {
+        Role::Learner { watching, .. } => {
+            for by in std::mem::take(watching) {
+                let notice = Notice::Watch { watching: true, by };
+                send(&mut socket, notice_frame(&notice)).await?;
+            }
+        }
+        // A watcher's view takes the learner's size, so full-screen programs draw right.
+        Role::Watcher { .. } => {
+            let (cols, rows) = terminal.size();
+            send(&mut socket, notice_frame(&Notice::Size { cols, rows })).await?;
         }
     }
-    let read_only = matches!(role, Role::Watcher);
+    let read_only = matches!(role, Role::Watcher { .. });
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut last_heard = tokio::time::Instant::now();
     loop {
@@ -286,16 +298,17 @@ async fn bridge(
     }
 }
 
-/// The next notice for a learner (none for a watcher, ever). A learner whose page fell
-/// behind on notices skips the ones missed.
+/// The next notice for this connection: a learner gets all but sizes (their own page sets
+/// the size), a watcher only sizes. A connection that fell behind skips the ones missed.
 async fn next_notice(role: &mut Role) -> Option<Notice> {
-    match role {
-        Role::Learner { notices, .. } => match notices.recv().await {
-            Ok(notice) => Some(notice),
-            Err(RecvError::Lagged(_)) => None,
-            Err(RecvError::Closed) => std::future::pending().await,
-        },
-        Role::Watcher => std::future::pending().await,
+    let (notices, for_watcher) = match role {
+        Role::Learner { notices, .. } => (notices, false),
+        Role::Watcher { notices } => (notices, true),
+    };
+    match notices.recv().await {
+        Ok(notice) if matches!(notice, Notice::Size { .. }) == for_watcher => Some(notice),
+        Ok(_) | Err(RecvError::Lagged(_)) => None,
+        Err(RecvError::Closed) => std::future::pending().await,
     }
 }
 

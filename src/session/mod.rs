@@ -42,6 +42,8 @@ pub enum SessionError {
     NoSuchStep { step: usize, steps: usize },
     #[error("the checks could not run: {0}")]
     Unchecked(String),
+    #[error("this sandbox is being reset already")]
+    BeingReset,
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
@@ -60,6 +62,8 @@ pub struct Session {
     pub lesson: Option<SessionLesson>,
     /// Lifetime an instructor added, in seconds.
     extra_secs: std::sync::atomic::AtomicI64,
+    /// Set while a reset replaces this session, so two resets never make two sandboxes.
+    replacing: std::sync::atomic::AtomicBool,
 }
 
 /// A lesson a session was started for.
@@ -222,6 +226,10 @@ impl Sessions {
         lesson: Arc<Lesson>,
         by: &str,
     ) -> Result<Arc<Session>, SessionError> {
+        use std::sync::atomic::Ordering;
+        if old.replacing.swap(true, Ordering::SeqCst) {
+            return Err(SessionError::BeingReset);
+        }
         // The old sandbox makes room for the new one under the cap, whoever else waits.
         let slot = Slot::take(self);
         let sessions = self.clone();
@@ -236,7 +244,8 @@ impl Sessions {
             sessions.create_reserved(owner, Some(lesson), values).await
         })
         .await
-        .unwrap_or_else(|e| Err(SessionError::Interrupted(e.to_string())))?;
+        .unwrap_or_else(|e| Err(SessionError::Interrupted(e.to_string())))
+        .inspect_err(|_| old.replacing.store(false, Ordering::SeqCst))?;
         old.terminal.notify(terminal::Notice::Replaced {
             session: fresh.id.to_string(),
             by: by.to_string(),
@@ -256,12 +265,19 @@ impl Sessions {
         Ok(self.inner.sandboxes.restart(&session.container_id).await?)
     }
 
-    /// Adds `secs` to a session's lifetime; returns when it now expires.
+    /// Adds `secs` to a session's lifetime, up to the configured lifetime again (an
+    /// instructor can at most double it); returns when it now expires.
     pub async fn extend(&self, session: &Session, secs: i64) -> Result<i64, SessionError> {
-        let extra = session
+        let most = self.limits().max_lifetime_secs as i64;
+        let previous = session
             .extra_secs
-            .fetch_add(secs, std::sync::atomic::Ordering::SeqCst)
-            + secs;
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |extra| Some((extra + secs).min(most)),
+            )
+            .unwrap_or_default();
+        let extra = (previous + secs).min(most);
         let id = session.id.to_string();
         self.store(move |s| s.extend_session(&id, extra)).await?;
         Ok(session.expires_at(self.limits()))
@@ -364,6 +380,7 @@ impl Sessions {
             terminal,
             lesson,
             extra_secs: std::sync::atomic::AtomicI64::new(stored.extra_secs),
+            replacing: std::sync::atomic::AtomicBool::new(false),
         });
         self.live().sessions.insert(id, session.clone());
         session

@@ -59,6 +59,8 @@ pub enum Notice {
     Announcement { text: String, by: String, at: i64 },
     /// The instructor replaced this sandbox with a fresh one: the page moves to `session`.
     Replaced { session: String, by: String },
+    /// The terminal's size changed (for watchers, whose view follows the learner's).
+    Size { cols: u16, rows: u16 },
 }
 
 /// Notices buffered per terminal for a learner's browser that is busy.
@@ -323,6 +325,7 @@ impl Terminal {
                 recorder.resize(cols, rows);
             }
         }
+        self.notify(Notice::Size { cols, rows });
         let exec_id = self
             .shared
             .exec_id

@@ -84,6 +84,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many bytes a student's finished recordings hold together.
+    pub fn recorded_bytes_of(&self, student_id: &str) -> Result<i64, StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(SUM(bytes), 0) FROM recordings WHERE student_id = ?1",
+            params![student_id],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn recording(&self, id: &str) -> Result<Option<StoredRecording>, StoreError> {
         Ok(self
             .conn()

@@ -156,6 +156,20 @@ async fn reset_gives_a_fresh_sandbox_with_the_setup_and_keeps_progress() {
             .status(),
         403
     );
+    // A bad body to a class that is not yours is still 403, not 400.
+    assert_eq!(bikash.post(&reset, "{}").await.status(), 403);
+
+    // Two resets at once (two tabs, a double click): one goes ahead, the other is told.
+    let mut other_tab = logged_in(&app, "asha").await;
+    let body = json!({"lesson": "first-steps"});
+    let (one, two) = tokio::join!(
+        post_json(&mut asha, &reset, body.clone()),
+        post_json(&mut other_tab, &reset, body.clone())
+    );
+    let mut statuses = [one.0, two.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{one:?} {two:?}");
+    assert_eq!(app.containers().await.len(), 2, "one sandbox per lesson");
     app.cleanup().await;
 }
 

@@ -134,10 +134,18 @@ async fn an_instructor_watches_read_only_and_the_student_is_told() {
         screen.contains("24 80"),
         "the watcher resized it:\n{screen}"
     );
+    // A watcher is told the student's size (its own resize changed nothing), nothing else.
     assert!(
-        watch.text_messages.is_empty(),
-        "a watcher gets no replies or notices: {:?}",
+        watch
+            .text_messages
+            .iter()
+            .all(|m| m == r#"{"type":"size","cols":80,"rows":24}"#),
+        "a watcher gets no replies or other notices: {:?}",
         watch.text_messages
+    );
+    assert!(
+        !watch.text_messages.is_empty(),
+        "the watcher was not told the size"
     );
 
     // The student is told when the watch ends; the log has who, whom, when and how long.

@@ -210,7 +210,13 @@
     location.reload();
   }
 
+  const DISMISSED_KEY = "pathshala.announcement.dismissed";
+  let shownAnnouncement = null;
+
   function showAnnouncement(announcement) {
+    // One the student closed stays closed, across reloads.
+    if (Number(localStorage.getItem(DISMISSED_KEY)) >= announcement.at) return;
+    shownAnnouncement = announcement;
     $("announcement-by").textContent = `${announcement.by}:`;
     $("announcement-text").textContent = announcement.text;
     $("announcement").hidden = false;
@@ -261,6 +267,11 @@
           showWatchers();
         },
         onNotice,
+        // The server tells a new connection who is watching: start from nobody.
+        onOpen: () => {
+          watchers.length = 0;
+          showWatchers();
+        },
       });
     } catch (e) {
       setStatus(`Could not start the lesson: ${e.message}`, "bad");
@@ -283,6 +294,7 @@
     .catch(() => {});
   $("announcement-close").addEventListener("click", () => {
     $("announcement").hidden = true;
+    if (shownAnnouncement) localStorage.setItem(DISMISSED_KEY, String(shownAnnouncement.at));
   });
   $("help").addEventListener("click", async () => {
     try {

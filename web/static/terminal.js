@@ -15,7 +15,10 @@ window.PathshalaTerminal = (function () {
     const onGone = hooks.onGone || (() => {});
     // Notices from the server: an instructor watching, an announcement, a replaced sandbox.
     const onNotice = hooks.onNotice || (() => {});
+    // Called on each (re)connection, before the server's first messages.
+    const onOpen = hooks.onOpen || (() => {});
     const watching = Boolean(hooks.watch);
+    let opened = false;
     let socket = null;
     let retryMs = 500;
     let stopped = false;
@@ -63,7 +66,9 @@ window.PathshalaTerminal = (function () {
       socket.binaryType = "arraybuffer";
       socket.onopen = () => {
         retryMs = 500;
-        onStatus("Connected", "ok");
+        opened = true;
+        onOpen();
+        onStatus(watching ? "Watching (read-only)" : "Connected", "ok");
         sendResize();
       };
       socket.onmessage = (event) => {
@@ -78,12 +83,21 @@ window.PathshalaTerminal = (function () {
           onGone();
         } else if (message.type === "error") {
           console.warn("pathshala:", message.message);
+        } else if (message.type === "size" && watching) {
+          // A watcher sees the student's terminal at the student's size.
+          term.resize(message.cols, message.rows);
         } else {
           onNotice(message);
         }
       };
       socket.onclose = () => {
         socket = null;
+        if (watching && !opened) {
+          // Refused (not your class) or the sandbox is gone: retrying will not help.
+          stopped = true;
+          onStatus("Cannot watch this terminal: it has ended, or it is not in your class.", "bad");
+          return;
+        }
         if (!stopped) retryLater("Connection lost");
       };
     }
@@ -114,7 +128,9 @@ window.PathshalaTerminal = (function () {
     term.onData((data) => send(encoder.encode(data)));
     term.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0))));
     term.onResize(sendResize);
-    window.addEventListener("resize", () => fit.fit());
+    window.addEventListener("resize", () => {
+      if (!watching) fit.fit();
+    });
     connect();
 
     return {

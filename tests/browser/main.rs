@@ -2,6 +2,7 @@
 //! chromedriver's WebDriver protocol). Needs `chromium` and `chromium-driver` installed.
 
 mod classroom;
+mod link;
 mod live;
 #[path = "../sandbox/support.rs"]
 #[allow(dead_code)]

@@ -65,6 +65,10 @@ async fn a_recording_replays_what_the_student_saw() {
     terminal
         .run("seq 1 40; echo last-$((9*9))", "last-81")
         .await;
+    // The screen once the shell is back at its prompt, when nothing more is coming.
+    terminal
+        .read_until(|t| t.screen.screen().contents().ends_with("$ "))
+        .await;
     let seen = terminal.screen.screen().contents();
 
     // The class's instructor lists it and downloads it; it replays to the same screen.
@@ -84,7 +88,7 @@ async fn a_recording_replays_what_the_student_saw() {
             "application/x-asciicast"
         );
         let cast = response.text().await.unwrap();
-        if cast.contains("last-81\\r\\n") || std::time::Instant::now() > deadline {
+        if replay(&cast).0.screen().contents() == seen || std::time::Instant::now() > deadline {
             break cast;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

@@ -24,13 +24,14 @@ const JS: &str = "text/javascript";
 const CSS: &str = "text/css";
 
 /// Every asset: name, content type, bytes.
-const ASSETS: [(&str, &str, &[u8]); 12] = [
+const ASSETS: [(&str, &str, &[u8]); 13] = [
     ("terminal.js", JS, ours!("terminal.js")),
     ("classroom.js", JS, ours!("classroom.js")),
     ("playground.js", JS, ours!("playground.js")),
     ("lesson.js", JS, ours!("lesson.js")),
     ("instructor.js", JS, ours!("instructor.js")),
     ("app.css", CSS, ours!("app.css")),
+    ("favicon.svg", "image/svg+xml", ours!("favicon.svg")),
     ("xterm.js", JS, vendor!("@xterm/xterm/lib/xterm.js")),
     ("xterm.css", CSS, vendor!("@xterm/xterm/css/xterm.css")),
     (
@@ -55,6 +56,11 @@ const ASSETS: [(&str, &str, &[u8]); 12] = [
         include_bytes!("../../lessons/lesson.schema.json"),
     ),
 ];
+
+/// `/favicon.ico`: browsers ask for it whatever the page links.
+pub async fn serve_favicon() -> Response {
+    serve_asset(Path("favicon.svg".to_string())).await
+}
 
 pub async fn serve_asset(Path(name): Path<String>) -> Response {
     match ASSETS.iter().find(|(n, _, _)| *n == name) {

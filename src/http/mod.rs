@@ -68,11 +68,8 @@ pub fn router(state: AppState) -> Router {
         .route("/join", get(class_pages::show_join))
         .route("/classes", get(class_pages::show_classes))
         .route("/classes/{id}", get(class_pages::show_class))
-        // xterm.js is 480 KB; gzip brings it to about 120 KB for learners on slow links.
-        .route(
-            "/assets/{name}",
-            get(assets::serve_asset).layer(tower_http::compression::CompressionLayer::new()),
-        )
+        .route("/assets/{name}", get(assets::serve_asset))
+        .route("/favicon.ico", get(assets::serve_favicon))
         .route("/healthz", get(health::show_health))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
@@ -145,6 +142,10 @@ pub fn router(state: AppState) -> Router {
             "/api/sessions/{id}/restart",
             post(sessions::restart_session),
         )
+        // Pages, assets and JSON are gzipped for learners on slow links (xterm.js: 480 KB to
+        // about 120 KB); event streams are not (tower-http leaves text/event-stream alone).
+        // The terminal socket and a learner's own server (preview) are left as they are.
+        .layer(tower_http::compression::CompressionLayer::new())
         .route("/api/sessions/{id}/terminal", get(terminal::open_terminal))
         .route(
             "/preview/{id}/{port}/",

@@ -202,6 +202,7 @@ async fn check_is_in_view_on_every_shipped_step_on_a_laptop_and_a_phone() {
     let app = TestApp::spawn().await;
     let browser = Browser::launch().await;
     let catalog = app.client().get_json("/api/lessons").await;
+    let mut copied = false;
     for lesson in catalog.as_array().unwrap() {
         let id = lesson["id"].as_str().unwrap();
         let steps = lesson["steps"].as_u64().unwrap();
@@ -221,6 +222,33 @@ async fn check_is_in_view_on_every_shipped_step_on_a_laptop_and_a_phone() {
                         "document.querySelectorAll('#steps button')[{step}].click();"
                     ))
                     .await;
+                // Every code block has its button: Run for commands, Copy for a file's text.
+                let blocks = browser
+                    .eval(
+                        "return [document.querySelectorAll('#step-body pre > code').length, \
+                         document.querySelectorAll('#step-body pre > button').length];",
+                    )
+                    .await;
+                assert_eq!(blocks[0], blocks[1], "{id} step {}", step + 1);
+                if !copied
+                    && browser
+                        .eval("return !!document.querySelector('#step-body button.copy');")
+                        .await
+                        == true
+                {
+                    browser
+                        .eval(
+                            "const b = document.querySelector('#step-body button.copy'); \
+                             b.scrollIntoView({block: 'center'});",
+                        )
+                        .await;
+                    browser.click("#step-body button.copy").await;
+                    eventually("the Copy button copies", || async {
+                        browser.text("#step-body button.copy").await == "Copied ✓"
+                    })
+                    .await;
+                    copied = true;
+                }
                 for button in ["#check", "#hint"] {
                     let seen = in_view(&browser, button).await;
                     let shown = button == "#hint" && seen == "hidden";
@@ -243,6 +271,7 @@ async fn check_is_in_view_on_every_shipped_step_on_a_laptop_and_a_phone() {
         })
         .await;
     }
+    assert!(copied, "no shipped step has a file block to copy");
     browser.quit().await;
     app.cleanup().await;
 }

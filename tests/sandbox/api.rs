@@ -110,6 +110,17 @@ async fn the_catalog_is_home_and_free_practice_loads_its_terminal_assets() {
     assert!(home.contains("href=\"/practice\""), "{home}");
     let page = client.get("/practice").await.text().await.unwrap();
     assert!(page.contains("Start a sandbox"));
+    // JSON goes gzipped to a browser that takes it; the favicon is there.
+    let gzipped = reqwest::Client::new()
+        .get(app.url("/api/lessons"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let icon = client.get("/favicon.ico").await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
     for asset in [
         "xterm.js",
         "addon-fit.js",

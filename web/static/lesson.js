@@ -95,13 +95,53 @@
     }
   }
 
+  // Copies a block's text: the clipboard where the browser allows it (https, localhost),
+  // else the old way through a selection.
+  async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      try {
+        await navigator.clipboard.writeText(text);
+        return;
+      } catch (e) {
+        /* not allowed here: the selection below */
+      }
+    }
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    if (!copied) throw new Error("copy refused");
+  }
+
   // Each command block gets a button that types it into the terminal: blocks without a
-  // language, or marked sh, bash, shell or console. ```text, ```nginx, ```ini... are shown only.
+  // language, or marked sh, bash, shell or console. The others (```text, ```nginx,
+  // ```ini: a file's content) get a Copy button instead.
   const RUNNABLE = /^(|sh|bash|shell|console)$/;
   function addRunButtons(container) {
     container.querySelectorAll("pre > code").forEach((code) => {
       const language = (code.className.match(/language-(\S+)/) || ["", ""])[1];
-      if (!RUNNABLE.test(language)) return;
+      if (!RUNNABLE.test(language)) {
+        const copy = document.createElement("button");
+        copy.type = "button";
+        copy.className = "run copy";
+        copy.textContent = "Copy";
+        copy.title = "Copy this text, to paste into a file";
+        copy.addEventListener("click", async () => {
+          try {
+            await copyText(code.textContent);
+            copy.textContent = "Copied ✓";
+          } catch (e) {
+            copy.textContent = "Select and copy by hand";
+          }
+          setTimeout(() => (copy.textContent = "Copy"), 2000);
+        });
+        code.parentElement.appendChild(copy);
+        return;
+      }
       const button = document.createElement("button");
       button.type = "button";
       button.className = "run";

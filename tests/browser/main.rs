@@ -275,3 +275,49 @@ async fn check_is_in_view_on_every_shipped_step_on_a_laptop_and_a_phone() {
     browser.quit().await;
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_failed_checks_message_reads_as_text_with_code_and_a_long_value_cut_short() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch().await;
+    browser.goto(&app.url("/lessons/linux-basics")).await;
+    eventually("the lesson's sandbox is ready", || async {
+        browser
+            .eval("return !document.getElementById('check').disabled;")
+            .await
+            == true
+    })
+    .await;
+    // A wrong answer with a long value: thirty lines where one path belongs.
+    browser
+        .type_into_terminal("seq 1 30 > ~/note-folder.txt; echo wrote-$((4*4))\n")
+        .await;
+    eventually("the command has run", || async {
+        browser.terminal_text().await.contains("wrote-16")
+    })
+    .await;
+    browser.click("#check").await;
+    eventually("the failure is shown", || async {
+        browser
+            .text("#results")
+            .await
+            .contains("note-folder.txt should hold")
+    })
+    .await;
+    let shown = browser.text("#results li.fail").await;
+    assert!(!shown.contains('`'), "Markdown shown raw: {shown}");
+    assert_eq!(
+        browser.text("#results li.fail code").await,
+        "pwd",
+        "inline code is drawn as code"
+    );
+    let more = browser.text("#results li.fail details summary").await;
+    assert!(
+        more.contains("more line"),
+        "the long value is not cut: {shown}"
+    );
+    assert!(!shown.contains("\n30"), "the hidden lines show: {shown}");
+    browser.screenshot("lesson-message.png").await;
+    browser.quit().await;
+    app.cleanup().await;
+}

@@ -197,6 +197,44 @@
     $("hint").disabled = left === 0;
   }
 
+  // A check's message as a beginner reads it: `code`, **strong** and *emphasis* drawn (as
+  // DOM nodes, never HTML from the message), and a long value cut to its first lines with
+  // the rest one click away.
+  const SHOWN_LINES = 8;
+  const INLINE = /(`[^`\n]+`|\*\*[^*\n]+\*\*|\*[^*\s][^*\n]*\*)/;
+  function inline(parent, text) {
+    for (const part of text.split(INLINE)) {
+      if (!part) continue;
+      let node;
+      if (part.length > 2 && part.startsWith("`") && part.endsWith("`")) {
+        node = document.createElement("code");
+        node.textContent = part.slice(1, -1);
+      } else if (part.length > 4 && part.startsWith("**") && part.endsWith("**")) {
+        node = document.createElement("strong");
+        node.textContent = part.slice(2, -2);
+      } else if (part.length > 2 && part.startsWith("*") && part.endsWith("*")) {
+        node = document.createElement("em");
+        node.textContent = part.slice(1, -1);
+      } else {
+        node = document.createTextNode(part);
+      }
+      parent.appendChild(node);
+    }
+  }
+
+  function renderMessage(parent, message) {
+    const lines = message.split("\n");
+    inline(parent, lines.slice(0, SHOWN_LINES).join("\n"));
+    if (lines.length <= SHOWN_LINES) return;
+    const more = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = `${lines.length - SHOWN_LINES} more line(s)`;
+    const rest = document.createElement("pre");
+    rest.textContent = lines.slice(SHOWN_LINES).join("\n");
+    more.append(summary, rest);
+    parent.appendChild(more);
+  }
+
   function renderResults(verdict) {
     const list = $("results");
     list.innerHTML = "";
@@ -208,7 +246,7 @@
       item.appendChild(name);
       if (!result.passed) {
         const why = document.createElement("div");
-        why.textContent = result.message;
+        renderMessage(why, result.message);
         item.appendChild(why);
       }
       list.appendChild(item);

@@ -207,13 +207,20 @@ async fn check_is_in_view_on_every_shipped_step_on_a_laptop_and_a_phone() {
         let id = lesson["id"].as_str().unwrap();
         let steps = lesson["steps"].as_u64().unwrap();
         browser.goto(&app.url(&format!("/lessons/{id}"))).await;
-        eventually("the lesson's sandbox is ready", || async {
-            browser
-                .eval("return !document.getElementById('check').disabled;")
-                .await
-                == true
-        })
-        .await;
+        // Some lessons' setups take a while, more so beside the other browser tests.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        while browser
+            .eval("return !document.getElementById('check').disabled;")
+            .await
+            != true
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{id}'s sandbox never got ready: {}",
+                browser.text("#status").await
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
         for (width, height) in [(1366, 768), (390, 844)] {
             browser.set_size(width, height).await;
             for step in 0..steps {

@@ -17,7 +17,8 @@ impl Classroom {
     /// left out: the learner's terminal matters more.
     pub async fn record_if_needed(&self, session: &Session) {
         let terminal = &session.terminal;
-        if terminal.is_recording() || !terminal.claim_recording() {
+        // Held while a recording goes on (or stopped at its limit): one per terminal at most.
+        if !terminal.claim_recording() {
             return;
         }
         match self.start_recording(session).await {

@@ -272,10 +272,6 @@ impl Terminal {
         self.shared.recorder().take();
     }
 
-    pub fn is_recording(&self) -> bool {
-        self.shared.recorder().is_some()
-    }
-
     /// Adds a marker to the recording (a check run), if there is one.
     pub fn mark(&self, label: &str) {
         if let Some(recorder) = self.shared.recorder().as_mut() {

@@ -214,6 +214,21 @@ async fn extend_restart_announce_and_end_the_class() {
         expires(&session_of(&hari, &other).await),
         hari_start + 15 * 60
     );
+    // Extensions add up to one more lifetime at most, however often they are asked for.
+    let lifetime = app.config.sandbox.max_lifetime_secs as i64;
+    for _ in 0..2 {
+        let (status, _) = post_json(
+            &mut asha,
+            &format!("{students}/extend"),
+            json!({"minutes": 480}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(
+        expires(&session_of(&sita, &session).await),
+        start + lifetime
+    );
 
     // An announcement reaches every open lesson page, and pages opened later.
     let mut terminal = sita.terminal(&session).await;
@@ -288,7 +303,15 @@ async fn extend_restart_announce_and_end_the_class() {
         .collect();
     assert_eq!(
         names,
-        ["end-all", "restart", "announce", "extend-all", "extend"]
+        [
+            "end-all",
+            "restart",
+            "announce",
+            "extend",
+            "extend",
+            "extend-all",
+            "extend"
+        ]
     );
     app.cleanup().await;
 }

@@ -154,3 +154,47 @@ async fn a_recording_replays_what_the_student_saw() {
     terminal.close().await;
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_student_whose_recordings_are_full_is_not_recorded_again() {
+    let mut config = test_config();
+    // Smaller than any one recording: the first fills the student's share.
+    config.classroom.recording_student_max_bytes = 100;
+    let app = app_with(config, &["asha"]).await;
+    let mut asha = logged_in(&app, "asha").await;
+    let (class, code) = class_of(&mut asha).await;
+    let (mut sita, joined) = join(&app, &code, "Sita").await;
+    let student = joined["student"]["id"].as_str().unwrap().to_string();
+    let list = format!("/api/classes/{class}/students/{student}/recordings");
+
+    // The first sandbox is recorded; ending it completes the recording.
+    let (_, first) = post_json(&mut sita, "/api/sessions", json!({"lesson": "first-steps"})).await;
+    let first = first["id"].as_str().unwrap().to_string();
+    let mut terminal = sita.terminal(&first).await;
+    terminal.run("seq 1 50; echo one-$((3*5))", "one-15").await;
+    terminal.close().await;
+    assert_eq!(
+        sita.delete(&format!("/api/sessions/{first}"))
+            .await
+            .status(),
+        204
+    );
+    eventually("the first recording is complete", || {
+        let (asha, list) = (&asha, &list);
+        async move { asha.get_json(list).await["recordings"][0]["bytes"].as_i64() > Some(100) }
+    })
+    .await;
+
+    // The next one is not: the student's share is used up.
+    let (_, second) = post_json(&mut sita, "/api/sessions", json!({"lesson": "first-steps"})).await;
+    let mut terminal = sita.terminal(second["id"].as_str().unwrap()).await;
+    terminal.run("echo two-$((4*5))", "two-20").await;
+    let recordings = asha.get_json(&list).await;
+    assert_eq!(
+        recordings["recordings"].as_array().unwrap().len(),
+        1,
+        "{recordings}"
+    );
+    terminal.close().await;
+    app.cleanup().await;
+}
